@@ -1,0 +1,1 @@
+//! Records as automerge documents (DESIGN.md "Records as automerge documents").

@@ -1,0 +1,80 @@
+//! The core's internal error type. The FFI crate converts it, in one place, into the public
+//! `HomeVisitError` the apps see.
+
+use crate::ids::RecordId;
+
+/// Result alias used throughout the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong inside the core, with enough context to act on it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database key does not open this store. The file is left untouched.
+    #[error("the store key is wrong for this database")]
+    WrongKey,
+    /// The store (or one record in it) is damaged; it is kept for recovery, never deleted.
+    #[error("corrupt data{}: {detail}", record.map(|r| format!(" in record {r}")).unwrap_or_default())]
+    Corrupt {
+        /// The damaged record, when the damage is confined to one.
+        record: Option<RecordId>,
+        /// What was found.
+        detail: String,
+    },
+    /// The store was closed; open it again.
+    #[error("the store is closed")]
+    DatabaseClosed,
+    /// No record with this id exists locally.
+    #[error("record {0} not found")]
+    NotFound(RecordId),
+    /// An identifier could not be parsed.
+    #[error("invalid identifier: {0}")]
+    InvalidId(String),
+    /// Input that can never be stored (wrong type, malformed value).
+    #[error("[{rule_id}] {detail}")]
+    InvalidInput {
+        /// The rule the input breaks (usually `FLD-FORMAT`).
+        rule_id: String,
+        /// Plain-language description.
+        detail: String,
+    },
+    /// Submit or sign refused: the record has blocking validation issues (ERRORs, or WARNs
+    /// without a current acknowledgement).
+    #[error("the record has {} blocking issue(s): {}", issues.len(), issues.iter().map(|i| i.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Validation {
+        /// The blocking issues, each with its rule ID.
+        issues: Vec<crate::rules::issue::Issue>,
+    },
+    /// The actor may not do this (role, HCPC registration, self-approval, forbidden transition).
+    #[error("[{rule_id}] {detail}")]
+    NotPermitted {
+        /// The rule that refuses it, e.g. `EQ-ROLE`.
+        rule_id: String,
+        /// Plain-language reason.
+        detail: String,
+    },
+    /// The record is signed: direct edits are refused (`RK-SIGN-LOCK`); use an addendum.
+    #[error("[RK-SIGN-LOCK] record {0} is signed; add an addendum instead")]
+    SignedRecord(RecordId),
+    /// The record has unresolved conflicts on clinical fields (`CF-BLOCK`).
+    #[error("[CF-BLOCK] unresolved conflict on: {}", paths.join(", "))]
+    Conflict {
+        /// The conflicting field paths.
+        paths: Vec<String>,
+    },
+    /// A long query was interrupted on request.
+    #[error("the operation was interrupted")]
+    Interrupted,
+    /// The device's disk is full; nothing was partially written.
+    #[error("the device storage is full; nothing was saved")]
+    DiskFull,
+    /// An SQLite error that has no more specific meaning.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// An automerge error that has no more specific meaning.
+    #[error("document error: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    /// A bug: an invariant did not hold. Reported, never a panic.
+    #[error("internal error: {0}")]
+    Internal(String),
+}

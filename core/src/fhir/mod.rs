@@ -1,0 +1,1 @@
+//! FHIR R4 / UK Core export (DOMAIN.md §7).

@@ -1,0 +1,1 @@
+//! Team configuration of the open questions in `DOMAIN.md` §9.

@@ -1,0 +1,15 @@
+//! The rules of `DOMAIN.md`, as pure functions over typed records. No rule reads the clock:
+//! date rules take an explicit `as_of` (DOMAIN.md §1.5).
+
+pub mod assessment;
+pub mod child;
+pub mod config;
+pub mod dates;
+pub mod eligibility;
+pub mod equipment;
+pub mod fields;
+pub mod issue;
+pub mod mh;
+pub mod nhs;
+pub mod record_keeping;
+pub mod workflow;

@@ -1,0 +1,1 @@
+//! The encrypted, crash-safe local document store (DESIGN.md "Local store").
