@@ -50,10 +50,9 @@ impl RecordId {
             .with_check(None)
             .into_vec()
             .map_err(|e| Error::InvalidId(format!("not a base58check document id: {e}")))?;
-        let arr: [u8; 16] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| Error::InvalidId(format!("document id has {} bytes, not 16", bytes.len())))?;
+        let arr: [u8; 16] = bytes.as_slice().try_into().map_err(|_| {
+            Error::InvalidId(format!("document id has {} bytes, not 16", bytes.len()))
+        })?;
         Ok(Self::from_bytes(arr))
     }
 
@@ -110,7 +109,10 @@ mod tests {
             let id = RecordId::new();
             let doc_id = id.to_document_id();
             assert_eq!(RecordId::from_document_id(&doc_id).unwrap(), id);
-            assert_eq!(RecordId::from_automerge_url(&id.to_automerge_url()).unwrap(), id);
+            assert_eq!(
+                RecordId::from_automerge_url(&id.to_automerge_url()).unwrap(),
+                id
+            );
         }
     }
 
@@ -131,7 +133,10 @@ mod tests {
         let last = doc_id.len() - 1;
         doc_id[last] = if doc_id[last] == b'2' { b'3' } else { b'2' };
         let bad = String::from_utf8(doc_id).unwrap();
-        assert!(matches!(RecordId::from_document_id(&bad), Err(Error::InvalidId(_))));
+        assert!(matches!(
+            RecordId::from_document_id(&bad),
+            Err(Error::InvalidId(_))
+        ));
         assert!(RecordId::from_automerge_url("doc:abc").is_err());
         assert!("not-a-uuid".parse::<RecordId>().is_err());
     }

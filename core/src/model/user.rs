@@ -63,7 +63,10 @@ impl Actor {
     /// `hcpc_verified_until >= d`.
     pub fn hcpc_registered_on(&self, d: NaiveDate) -> bool {
         matches!(self.role, Role::Ot | Role::Approver)
-            && self.hcpc_number.as_deref().is_some_and(|n| !n.trim().is_empty())
+            && self
+                .hcpc_number
+                .as_deref()
+                .is_some_and(|n| !n.trim().is_empty())
             && self.hcpc_verified_until.is_some_and(|until| until >= d)
     }
 }

@@ -70,7 +70,11 @@ impl Range {
 
     /// A range whose soft range equals its hard range.
     pub const fn hard_only(hard: (i64, i64), unit: Unit) -> Self {
-        Self { hard, soft: hard, unit }
+        Self {
+            hard,
+            soft: hard,
+            unit,
+        }
     }
 
     /// Checks `value` at `path` (`label` names the field for a person).
@@ -138,7 +142,9 @@ pub fn parse_tenths(input: &str) -> Result<i64, Error> {
     let whole: i64 = int_part.parse().map_err(|_| bad())?;
     let frac = match frac_part {
         None => 0,
-        Some(f) if f.len() == 1 && f.as_bytes()[0].is_ascii_digit() => i64::from(f.as_bytes()[0] - b'0'),
+        Some(f) if f.len() == 1 && f.as_bytes()[0].is_ascii_digit() => {
+            i64::from(f.as_bytes()[0] - b'0')
+        }
         Some(_) => return Err(bad()),
     };
     let v = whole * 10 + frac;
@@ -155,16 +161,29 @@ mod tests {
     fn fld_hard_and_fld_soft_are_inclusive() {
         assert!(WEIGHT.check("w", "Weight", 3).map(|i| i.rule_id) == Some("FLD-SOFT".into()));
         assert_eq!(WEIGHT.check("w", "Weight", 2).unwrap().rule_id, "FLD-HARD");
-        assert_eq!(WEIGHT.check("w", "Weight", 2501).unwrap().rule_id, "FLD-HARD");
+        assert_eq!(
+            WEIGHT.check("w", "Weight", 2501).unwrap().rule_id,
+            "FLD-HARD"
+        );
         assert!(WEIGHT.check("w", "Weight", 20).is_none());
         assert!(WEIGHT.check("w", "Weight", 1200).is_none());
-        assert_eq!(WEIGHT.check("w", "Weight", 1201).unwrap().rule_id, "FLD-SOFT");
+        assert_eq!(
+            WEIGHT.check("w", "Weight", 1201).unwrap().rule_id,
+            "FLD-SOFT"
+        );
     }
 
     #[test]
     fn fld_hard_message_names_value_and_unit() {
-        let i = WEIGHT.check("child_weight_kg", "The child's weight", 2600).unwrap();
-        assert!(i.message.starts_with("[FLD-HARD] The child's weight (260.0 kg)"), "{}", i.message);
+        let i = WEIGHT
+            .check("child_weight_kg", "The child's weight", 2600)
+            .unwrap();
+        assert!(
+            i.message
+                .starts_with("[FLD-HARD] The child's weight (260.0 kg)"),
+            "{}",
+            i.message
+        );
         assert_eq!(i.value.as_deref(), Some("260.0"));
     }
 
@@ -174,7 +193,18 @@ mod tests {
         assert_eq!(parse_tenths("32").unwrap(), 320);
         assert_eq!(parse_tenths(" 0.3 ").unwrap(), 3);
         assert_eq!(parse_tenths("-1.5").unwrap(), -15);
-        for bad in ["32.45", "abc", "", "NaN", "1e3", ".5", "3.", "inf", "1,5", "99999999999999"] {
+        for bad in [
+            "32.45",
+            "abc",
+            "",
+            "NaN",
+            "1e3",
+            ".5",
+            "3.",
+            "inf",
+            "1,5",
+            "99999999999999",
+        ] {
             match parse_tenths(bad) {
                 Err(Error::InvalidInput { rule_id, .. }) => assert_eq!(rule_id, "FLD-FORMAT"),
                 other => panic!("{bad}: {other:?}"),

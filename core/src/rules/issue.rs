@@ -140,15 +140,22 @@ mod tests {
 
     #[test]
     fn fld_ack_lapses_when_the_value_changes() {
-        let warn = Issue::warn("FLD-SOFT", "child_weight_kg", "Unusual weight.").with_value("130.0");
+        let warn =
+            Issue::warn("FLD-SOFT", "child_weight_kg", "Unusual weight.").with_value("130.0");
         assert!(blocking(std::slice::from_ref(&warn), &[ack("130.0")]).is_empty());
-        assert_eq!(blocking(std::slice::from_ref(&warn), &[ack("125.0")]).len(), 1);
+        assert_eq!(
+            blocking(std::slice::from_ref(&warn), &[ack("125.0")]).len(),
+            1
+        );
     }
 
     #[test]
     fn fld_ack_never_covers_an_error() {
         let err = Issue::error("FLD-SOFT", "child_weight_kg", "x").with_value("130.0");
-        assert_eq!(blocking(std::slice::from_ref(&err), &[ack("130.0")]).len(), 1);
+        assert_eq!(
+            blocking(std::slice::from_ref(&err), &[ack("130.0")]).len(),
+            1
+        );
     }
 
     #[test]
