@@ -4,8 +4,30 @@
 //! Ranges are inclusive and compare integers in the field's stored unit; where no soft range
 //! is given it equals the hard range.
 
-use super::issue::Issue;
+use chrono::NaiveDate;
+use serde::{de::DeserializeOwned, Serialize};
+
+use super::issue::{Issue, Severity};
 use crate::error::Error;
+
+/// When a record is checked: while drafting (every value checked, nothing required) or for
+/// sign/submit (`FLD-REQUIRED` and the other completeness rules also apply). Drafts always
+/// save; issues only flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Stage {
+    /// Editing a draft: values are checked, missing ones are not reported.
+    #[default]
+    Draft,
+    /// About to sign or submit: missing required values are reported too.
+    Final,
+}
+
+impl Stage {
+    /// Whether completeness rules apply.
+    pub fn is_final(self) -> bool {
+        self == Stage::Final
+    }
+}
 
 /// How a stored integer is shown to a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +140,204 @@ impl Range {
 /// `FLD-REQUIRED` (ERROR) for a missing value at submit or sign.
 pub fn required(path: &str, label: &str) -> Issue {
     Issue::error("FLD-REQUIRED", path, format!("{label} is required."))
+}
+
+/// Checks an optional value against a range, pushing any issue onto `out`.
+pub fn check_opt(out: &mut Vec<Issue>, range: &Range, path: &str, label: &str, v: Option<i64>) {
+    if let Some(v) = v {
+        out.extend(range.check(path, label, v));
+    }
+}
+
+/// Pushes `FLD-REQUIRED` when `present` is false at the final stage.
+pub fn require(out: &mut Vec<Issue>, stage: Stage, present: bool, path: &str, label: &str) {
+    if stage.is_final() && !present {
+        out.push(required(path, label));
+    }
+}
+
+/// Whether an optional text holds something other than blanks.
+pub fn has_text(s: Option<&str>) -> bool {
+    s.is_some_and(|s| !s.trim().is_empty())
+}
+
+/// A date outside its allowed range (`FLD-HARD`, ERROR) or its usual range (`FLD-SOFT`,
+/// WARN); `detail` says which bound, e.g. "must not be after the signing date 2026-03-15".
+pub fn date_issue(
+    severity: Severity,
+    path: &str,
+    label: &str,
+    d: NaiveDate,
+    detail: &str,
+) -> Issue {
+    let rule = match severity {
+        Severity::Error => "FLD-HARD",
+        Severity::Warn => "FLD-SOFT",
+    };
+    Issue::new(
+        rule,
+        path,
+        severity,
+        format!("{label} ({d}) {detail}."),
+        Some(d.to_string()),
+    )
+}
+
+/// A clinical field with concurrent values nobody has resolved yet (`CF-CLINICAL`): its
+/// path and every candidate value, in the JSON view of the document layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenConflict {
+    /// The field path, e.g. `child_weight_kg` or `measurements.seat_width_mm.value`.
+    pub path: String,
+    /// The concurrent values.
+    pub candidates: Vec<serde_json::Value>,
+}
+
+/// Above this many candidate combinations, [`worst_case`] varies one conflicting path at a
+/// time instead of every combination, so a record with many conflicts stays cheap to check.
+pub const MAX_WORST_CASE_COMBINATIONS: usize = 1024;
+
+/// `CF-WORST` and `CF-BLOCK`: runs `validate` on the record with every combination of the
+/// candidate values of its open conflicts and returns the worst result — the union of all
+/// issues, keeping per (rule, path) the highest severity — plus one `CF-BLOCK` ERROR per
+/// conflicting path, since nothing is signed, submitted or moved on while a clinical value is
+/// undecided. A candidate that does not fit the model is reported as `FLD-FORMAT` (ERROR)
+/// on its path and left out of the combinations.
+pub fn worst_case<R, F>(
+    record: &R,
+    conflicts: &[OpenConflict],
+    validate: F,
+) -> Result<Vec<Issue>, Error>
+where
+    R: Serialize + DeserializeOwned,
+    F: Fn(&R) -> Vec<Issue>,
+{
+    let base = serde_json::to_value(record)
+        .map_err(|e| Error::Internal(format!("serialize record for CF-WORST: {e}")))?;
+    let mut worst = validate(record);
+
+    // Candidates that fit the model, per conflict.
+    let mut usable: Vec<(&str, Vec<&serde_json::Value>)> = Vec::new();
+    for c in conflicts {
+        let mut ok = Vec::new();
+        for v in &c.candidates {
+            let mut doc = base.clone();
+            set_path(&mut doc, &c.path, v.clone())?;
+            if serde_json::from_value::<R>(doc).is_ok() {
+                ok.push(v);
+            } else {
+                merge_worst(
+                    &mut worst,
+                    vec![Issue::error(
+                        "FLD-FORMAT",
+                        c.path.as_str(),
+                        format!("A concurrent value ({v}) does not fit this field."),
+                    )
+                    .with_value(v.to_string())],
+                );
+            }
+        }
+        if !ok.is_empty() {
+            usable.push((c.path.as_str(), ok));
+        }
+    }
+
+    let combos = usable
+        .iter()
+        .try_fold(1usize, |n, (_, c)| n.checked_mul(c.len()))
+        .filter(|n| *n <= MAX_WORST_CASE_COMBINATIONS);
+    let run =
+        |assignment: &[(&str, &serde_json::Value)], worst: &mut Vec<Issue>| -> Result<(), Error> {
+            let mut doc = base.clone();
+            for (path, v) in assignment {
+                set_path(&mut doc, path, (*v).clone())?;
+            }
+            // Each candidate fitted alone; together they still fit unless two paths overlap, in
+            // which case the later one wins, exactly as set.
+            if let Ok(r) = serde_json::from_value::<R>(doc) {
+                merge_worst(worst, validate(&r));
+            }
+            Ok(())
+        };
+    match combos {
+        Some(n) => {
+            for mut k in 0..n {
+                let mut assignment = Vec::with_capacity(usable.len());
+                for (path, cands) in &usable {
+                    assignment.push((*path, cands[k % cands.len()]));
+                    k /= cands.len();
+                }
+                run(&assignment, &mut worst)?;
+            }
+        }
+        None => {
+            for (path, cands) in &usable {
+                for v in cands {
+                    run(&[(*path, *v)], &mut worst)?;
+                }
+            }
+        }
+    }
+
+    for c in conflicts {
+        let shown: Vec<String> = c.candidates.iter().map(|v| v.to_string()).collect();
+        worst.push(Issue::error(
+            "CF-BLOCK",
+            c.path.as_str(),
+            format!(
+                "This field has unresolved concurrent values ({}); choose one before signing, \
+                 submitting or moving the record on.",
+                shown.join(" / ")
+            ),
+        ));
+    }
+    Ok(worst)
+}
+
+/// Adds `new` issues to `worst`, keeping one issue per (rule, path): the more severe one, or
+/// the first seen at equal severity.
+pub fn merge_worst(worst: &mut Vec<Issue>, new: Vec<Issue>) {
+    for issue in new {
+        match worst
+            .iter_mut()
+            .find(|w| w.rule_id == issue.rule_id && w.path == issue.path)
+        {
+            Some(w) if issue.severity > w.severity => *w = issue,
+            Some(_) => {}
+            None => worst.push(issue),
+        }
+    }
+}
+
+/// Sets `value` at a dotted path in a JSON view, creating objects (over nulls) on the way.
+fn set_path(
+    doc: &mut serde_json::Value,
+    path: &str,
+    value: serde_json::Value,
+) -> Result<(), Error> {
+    let bad = |why: &str| Error::InvalidInput {
+        rule_id: "CF-WORST".into(),
+        detail: format!("conflict path `{path}` {why}"),
+    };
+    let mut segments = path.split('.').peekable();
+    let mut cur = doc;
+    while let Some(seg) = segments.next() {
+        if seg.is_empty() {
+            return Err(bad("has an empty segment"));
+        }
+        if cur.is_null() {
+            *cur = serde_json::Value::Object(serde_json::Map::new());
+        }
+        let obj = cur
+            .as_object_mut()
+            .ok_or_else(|| bad("crosses a value that is not a map"))?;
+        if segments.peek().is_none() {
+            obj.insert(seg.to_owned(), value);
+            return Ok(());
+        }
+        cur = obj.entry(seg.to_owned()).or_insert(serde_json::Value::Null);
+    }
+    Err(bad("is empty"))
 }
 
 /// Parses a decimal with at most one decimal place (`"32.4"`, `"32"`) into integer tenths.
