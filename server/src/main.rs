@@ -1,5 +1,206 @@
 //! `homevisit-server`: the team server and its admin commands.
+//!
+//! Each admin command prints exactly one line on stdout (the new id or token) so scripts can
+//! capture it; everything else goes to stderr.
 
-fn main() {
-    println!("homevisit-server {}", env!("CARGO_PKG_VERSION"));
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use homevisit_server::{admin, App, ServerConfig, SqliteStore};
+use uuid::Uuid;
+
+#[derive(Debug, Parser)]
+#[command(name = "homevisit-server", version, about = "HomeVisit team server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the team server.
+    Serve {
+        /// Directory holding the server database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Address to listen on; port 0 picks a free port (printed on stdout).
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+        /// Largest WebSocket message accepted, in bytes.
+        #[arg(long)]
+        max_message_bytes: Option<usize>,
+        /// Largest stored document, in bytes.
+        #[arg(long)]
+        max_document_bytes: Option<u64>,
+    },
+    /// Team administration.
+    Team {
+        #[command(subcommand)]
+        command: TeamCommand,
+    },
+    /// User administration.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Device tokens.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TeamCommand {
+    /// Creates a team; prints its id.
+    Add {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The team's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Creates a user; prints its id.
+    Add {
+        #[arg(long)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        team: Uuid,
+        #[arg(long)]
+        name: String,
+        /// ap, ot or approver.
+        #[arg(long)]
+        role: String,
+        /// HCPC registration number.
+        #[arg(long)]
+        hcpc: Option<String>,
+        /// Date (YYYY-MM-DD) until which the HCPC registration was checked valid.
+        #[arg(long)]
+        hcpc_verified_until: Option<NaiveDate>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    /// Registers a device; prints its token (shown only this once).
+    Add {
+        #[arg(long)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        user: Uuid,
+        #[arg(long)]
+        name: String,
+    },
+    /// Revokes a device by id or token; it wipes its data on next contact.
+    Revoke {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The device id, or its token.
+        device: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(Some(line)) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Ok(None) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve {
+            data_dir,
+            listen,
+            max_message_bytes,
+            max_document_bytes,
+        } => {
+            let store = SqliteStore::open_dir(&data_dir)?;
+            let mut config = ServerConfig::default();
+            if let Some(n) = max_message_bytes {
+                config.max_message_bytes = n;
+            }
+            if let Some(n) = max_document_bytes {
+                config.max_document_bytes = n;
+            }
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            let addr = listener.local_addr()?;
+            // The one stdout line of `serve`: scripts and tests learn the port from it.
+            println!("listening {addr}");
+            tracing::info!(%addr, data_dir = %data_dir.display(), "serving");
+            homevisit_server::serve(listener, App::new(store, config)).await?;
+            Ok(None)
+        }
+        Command::Team {
+            command: TeamCommand::Add { data_dir, name },
+        } => {
+            let store = SqliteStore::open_dir(&data_dir)?;
+            Ok(Some(admin::add_team(&store, &name).await?.to_string()))
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    data_dir,
+                    team,
+                    name,
+                    role,
+                    hcpc,
+                    hcpc_verified_until,
+                },
+        } => {
+            let store = SqliteStore::open_dir(&data_dir)?;
+            let id = admin::add_user(&store, team, &name, &role, hcpc, hcpc_verified_until).await?;
+            Ok(Some(id.to_string()))
+        }
+        Command::Device {
+            command:
+                DeviceCommand::Add {
+                    data_dir,
+                    user,
+                    name,
+                },
+        } => {
+            let store = SqliteStore::open_dir(&data_dir)?;
+            let (device_id, token) = admin::add_device(&store, user, &name).await?;
+            tracing::info!(%device_id, "device added");
+            Ok(Some(token))
+        }
+        Command::Device {
+            command: DeviceCommand::Revoke { data_dir, device },
+        } => {
+            let store = SqliteStore::open_dir(&data_dir)?;
+            let id = admin::revoke_device(&store, &device).await?;
+            tracing::info!(device_id = %id, "device revoked");
+            Ok(None)
+        }
+    }
 }

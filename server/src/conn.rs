@@ -1,0 +1,651 @@
+//! One `/sync` WebSocket connection: handshake, then the automerge-repo sync loop with the
+//! HomeVisit extensions the client announced (docs/PROTOCOL.md).
+//!
+//! Every failure is confined to this connection: a malformed frame, CBOR or automerge payload
+//! gets an `error` message and a close; a storage failure closes the connection without
+//! acknowledging anything, and the client retries.
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
+
+use automerge::{
+    sync::{self, SyncDoc},
+    Automerge,
+};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
+use futures_util::{stream::SplitSink, SinkExt, StreamExt};
+use homevisit_core::{
+    sync::protocol::{
+        ChangedDocument, Extension, HomeVisitMetadata, Message, PeerMetadata, MAX_LIST_LEN,
+        PROTOCOL_VERSION,
+    },
+    RecordId,
+};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::{
+    app::App,
+    docs::{DocChanged, DocError, Outcome},
+    metrics::Metrics,
+    store::{DeviceAuth, ServerStore, StoreError},
+};
+
+/// WebSocket close code sent to a revoked device (4000–4999 are for applications).
+pub const CLOSE_REVOKED: u16 = 4001;
+/// Close code after a protocol error.
+pub const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+/// Close code after a storage failure (try again later).
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
+/// Most document ids a client may list in one `hv-catchup-request`, so that a response
+/// (page + listed ids) stays under the list limit.
+pub const MAX_CATCHUP_IDS: usize = MAX_LIST_LEN / 2;
+/// How long a client has to send `join`.
+const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+enum Stop {
+    /// Protocol error: tell the peer, then close.
+    Protocol(String),
+    /// Storage trouble: close with "try again".
+    Storage(String),
+    /// The device was revoked meanwhile.
+    Revoked,
+    /// The peer left or the socket is gone.
+    Closed,
+}
+
+impl From<DocError> for Stop {
+    fn from(e: DocError) -> Self {
+        Stop::Storage(e.to_string())
+    }
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Self {
+        Stop::Storage(e.to_string())
+    }
+}
+
+struct Conn<S: ServerStore> {
+    app: App<S>,
+    auth: DeviceAuth,
+    id: u64,
+    peer: String,
+    extensions: BTreeSet<Extension>,
+    /// Sync state per document this connection has touched.
+    states: HashMap<RecordId, sync::State>,
+    sink: SplitSink<WebSocket, WsMessage>,
+}
+
+/// Runs one connection to the end.
+pub async fn run<S: ServerStore>(app: App<S>, auth: DeviceAuth, socket: WebSocket) {
+    let metrics = app.metrics.clone();
+    Metrics::add(&metrics.connections_total, 1);
+    Metrics::add(&metrics.connections_open, 1);
+    let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+    let (sink, stream) = socket.split();
+    let mut conn = Conn {
+        app,
+        auth,
+        id,
+        peer: String::new(),
+        extensions: BTreeSet::new(),
+        states: HashMap::new(),
+        sink,
+    };
+    let stop = conn.serve(stream).await;
+    match stop {
+        Stop::Protocol(reason) => {
+            Metrics::add(&metrics.errors_total, 1);
+            tracing::warn!(%reason, "protocol error; closing");
+            let err = Message::Error {
+                sender_id: Some(conn.app.peer_id.clone()),
+                target_id: (!conn.peer.is_empty()).then(|| conn.peer.clone()),
+                message: reason,
+            };
+            let _ = conn.send(&err).await;
+            conn.close(CLOSE_PROTOCOL_ERROR, "protocol error").await;
+        }
+        Stop::Storage(reason) => {
+            Metrics::add(&metrics.errors_total, 1);
+            tracing::error!(%reason, "storage failure; closing");
+            conn.close(CLOSE_TRY_AGAIN, "storage unavailable").await;
+        }
+        Stop::Revoked => {
+            tracing::info!("device revoked; closing");
+            send_revoked(&mut conn).await;
+        }
+        Stop::Closed => tracing::debug!("closed"),
+    }
+    Metrics::sub(&metrics.connections_open, 1);
+}
+
+async fn send_revoked<S: ServerStore>(conn: &mut Conn<S>) {
+    let msg = Message::Revoked {
+        sender_id: conn.app.peer_id.clone(),
+        reason: "this device has been revoked".into(),
+    };
+    let _ = conn.send(&msg).await;
+    conn.close(CLOSE_REVOKED, "revoked").await;
+}
+
+/// Sends `hv-revoked` and closes: what a revoked device gets instead of a session.
+pub async fn refuse_revoked<S: ServerStore>(app: App<S>, auth: DeviceAuth, socket: WebSocket) {
+    Metrics::add(&app.metrics.auth_failures_total, 1);
+    let (sink, _stream) = socket.split();
+    let mut conn = Conn {
+        app,
+        auth,
+        id: 0,
+        peer: String::new(),
+        extensions: BTreeSet::new(),
+        states: HashMap::new(),
+        sink,
+    };
+    send_revoked(&mut conn).await;
+}
+
+impl<S: ServerStore> Conn<S> {
+    async fn send(&mut self, msg: &Message) -> Result<(), Stop> {
+        if let Some(ext) = msg.required_extension() {
+            if !self.extensions.contains(&ext) {
+                // Extension messages only go to peers that announced them.
+                return Ok(());
+            }
+        }
+        let bytes = msg
+            .encode_with_limit(self.app.config.max_message_bytes)
+            .map_err(|e| Stop::Storage(format!("could not encode {}: {e}", msg.type_name())))?;
+        Metrics::add(&self.app.metrics.bytes_out_total, bytes.len() as u64);
+        self.sink
+            .send(WsMessage::Binary(bytes.into()))
+            .await
+            .map_err(|_| Stop::Closed)
+    }
+
+    async fn close(&mut self, code: u16, reason: &str) {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = self.sink.send(WsMessage::Close(Some(frame))).await;
+        let _ = self.sink.close().await;
+    }
+
+    async fn next_frame(
+        stream: &mut futures_util::stream::SplitStream<WebSocket>,
+        metrics: &Metrics,
+    ) -> Result<Option<Vec<u8>>, Stop> {
+        loop {
+            match stream.next().await {
+                None => return Err(Stop::Closed),
+                Some(Err(e)) => {
+                    // Oversized frames and broken framing land here.
+                    return Err(Stop::Protocol(format!("websocket error: {e}")));
+                }
+                Some(Ok(WsMessage::Binary(b))) => {
+                    Metrics::add(&metrics.bytes_in_total, b.len() as u64);
+                    return Ok(Some(b.to_vec()));
+                }
+                Some(Ok(WsMessage::Text(_))) => {
+                    return Err(Stop::Protocol(
+                        "text frames are not part of the protocol".into(),
+                    ))
+                }
+                Some(Ok(WsMessage::Close(_))) => return Err(Stop::Closed),
+                Some(Ok(_)) => continue, // ping/pong are answered by the library
+            }
+        }
+    }
+
+    async fn serve(&mut self, mut stream: futures_util::stream::SplitStream<WebSocket>) -> Stop {
+        let metrics = self.app.metrics.clone();
+        // Handshake.
+        let first =
+            match tokio::time::timeout(JOIN_TIMEOUT, Self::next_frame(&mut stream, &metrics)).await
+            {
+                Err(_) => return Stop::Protocol("no join message".into()),
+                Ok(Err(stop)) => return stop,
+                Ok(Ok(None)) => return Stop::Closed,
+                Ok(Ok(Some(bytes))) => bytes,
+            };
+        if let Err(stop) = self.handshake(&first).await {
+            return stop;
+        }
+        let mut changes = self.app.docs.subscribe();
+        let mut revocation = tokio::time::interval(self.app.config.revocation_check);
+        revocation.tick().await;
+        loop {
+            tokio::select! {
+                frame = Self::next_frame(&mut stream, &metrics) => {
+                    let bytes = match frame {
+                        Ok(Some(b)) => b,
+                        Ok(None) => continue,
+                        Err(stop) => return stop,
+                    };
+                    Metrics::add(&metrics.messages_in_total, 1);
+                    let msg = match Message::decode_with_limit(&bytes, self.app.config.max_message_bytes) {
+                        Ok(m) => m,
+                        Err(e) => return Stop::Protocol(e.to_string()),
+                    };
+                    if let Err(stop) = self.handle(msg, true).await {
+                        return stop;
+                    }
+                }
+                event = changes.recv() => {
+                    let result = match event {
+                        Ok(ev) => self.push_change(ev).await,
+                        Err(RecvError::Lagged(_)) => self.push_all().await,
+                        Err(RecvError::Closed) => Err(Stop::Closed),
+                    };
+                    if let Err(stop) = result {
+                        return stop;
+                    }
+                }
+                _ = revocation.tick() => {
+                    if let Err(stop) = self.check_revoked().await {
+                        return stop;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn handshake(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        let msg = Message::decode_with_limit(bytes, self.app.config.max_message_bytes)
+            .map_err(|e| Stop::Protocol(e.to_string()))?;
+        let Message::Join {
+            sender_id,
+            supported_protocol_versions,
+            peer_metadata,
+        } = msg
+        else {
+            return Err(Stop::Protocol(format!(
+                "expected join, got {}",
+                msg.type_name()
+            )));
+        };
+        self.peer = sender_id;
+        if !supported_protocol_versions
+            .iter()
+            .any(|v| v == PROTOCOL_VERSION)
+        {
+            return Err(Stop::Protocol("unsupported protocol version".into()));
+        }
+        let ours = HomeVisitMetadata::all();
+        if let Some(hv) = peer_metadata.and_then(|m| m.homevisit) {
+            self.extensions = hv
+                .extensions
+                .intersection(&ours.extensions)
+                .copied()
+                .collect();
+        }
+        tracing::info!(peer = %self.peer, extensions = ?self.extensions, "joined");
+        let peer = Message::Peer {
+            sender_id: self.app.peer_id.clone(),
+            target_id: self.peer.clone(),
+            selected_protocol_version: PROTOCOL_VERSION.into(),
+            peer_metadata: Some(PeerMetadata {
+                storage_id: Some(self.app.storage_id.clone()),
+                is_ephemeral: Some(false),
+                homevisit: Some(ours),
+            }),
+        };
+        self.send(&peer).await
+    }
+
+    fn require(&self, ext: Extension, msg: &Message) -> Result<(), Stop> {
+        if self.extensions.contains(&ext) {
+            Ok(())
+        } else {
+            Err(Stop::Protocol(format!(
+                "{} needs the `{}` extension, which was not announced",
+                msg.type_name(),
+                ext.as_str()
+            )))
+        }
+    }
+
+    async fn handle(&mut self, msg: Message, top_level: bool) -> Result<(), Stop> {
+        if let Some(ext) = msg.required_extension() {
+            self.require(ext, &msg)?;
+        }
+        match msg {
+            Message::Request {
+                document_id, data, ..
+            } => self.sync(document_id, &data, true).await,
+            Message::Sync {
+                document_id, data, ..
+            } => self.sync(document_id, &data, false).await,
+            Message::CatchupRequest {
+                cursor,
+                changed_document_ids,
+                ..
+            } => self.catchup(cursor, changed_document_ids).await,
+            Message::Doc {
+                document_id, data, ..
+            } => self.whole_doc(document_id, data).await,
+            Message::Batch { messages, .. } if top_level => {
+                for inner in messages {
+                    Box::pin(self.handle(inner, false)).await?;
+                }
+                Ok(())
+            }
+            Message::Leave { .. } => Err(Stop::Closed),
+            // Not stored and not relayed: the server has no use for presence data, remote
+            // heads gossip or subscriptions (docs/PROTOCOL.md "What the server ignores").
+            Message::Ephemeral { .. }
+            | Message::RemoteHeadsChanged { .. }
+            | Message::RemoteSubscriptionChange { .. }
+            | Message::DocUnavailable { .. } => Ok(()),
+            Message::Error { message, .. } => {
+                tracing::info!(%message, "peer reported an error");
+                Err(Stop::Closed)
+            }
+            other => Err(Stop::Protocol(format!(
+                "unexpected {} from a client",
+                other.type_name()
+            ))),
+        }
+    }
+
+    async fn check_revoked(&mut self) -> Result<(), Stop> {
+        match self.app.store.device(self.auth.device_id).await? {
+            Some(d) if !d.revoked => Ok(()),
+            _ => Err(Stop::Revoked),
+        }
+    }
+
+    async fn state_for(&mut self, id: RecordId) -> Result<sync::State, Stop> {
+        if let Some(s) = self.states.get(&id) {
+            return Ok(s.clone());
+        }
+        let persisted = self
+            .app
+            .store
+            .load_sync_state(self.auth.device_id, id)
+            .await?;
+        // A state that does not decode is only an optimisation lost: start afresh.
+        Ok(persisted
+            .and_then(|b| sync::State::decode(&b).ok())
+            .unwrap_or_default())
+    }
+
+    async fn remember_state(&mut self, id: RecordId, state: sync::State) -> Result<(), Stop> {
+        let previous = self.states.insert(id, state.clone());
+        if previous.map(|p| p.shared_heads) != Some(state.shared_heads.clone()) {
+            self.app
+                .store
+                .save_sync_state(self.auth.device_id, id, state.encode())
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn unavailable(&self, document_id: RecordId) -> Message {
+        Message::DocUnavailable {
+            sender_id: self.app.peer_id.clone(),
+            target_id: self.peer.clone(),
+            document_id,
+        }
+    }
+
+    async fn refuse(&mut self, document_id: RecordId, outcome: Outcome) -> Result<(), Stop> {
+        let reason = match outcome {
+            Outcome::Rejected(r) | Outcome::Quarantined(r) => r,
+            _ => return Ok(()),
+        };
+        tracing::warn!(%document_id, %reason, "refused changes");
+        if self.extensions.contains(&Extension::Ack) {
+            let msg = Message::Reject {
+                sender_id: self.app.peer_id.clone(),
+                target_id: self.peer.clone(),
+                document_id,
+                reason,
+            };
+            self.send(&msg).await
+        } else {
+            // A stock automerge-repo peer cannot be told "not this document" without
+            // dropping the connection; it retries the document on its next session.
+            Err(Stop::Protocol(format!(
+                "document {document_id} refused: {reason}"
+            )))
+        }
+    }
+
+    async fn ack(&mut self, document_id: RecordId, doc: &Automerge) -> Result<(), Stop> {
+        let msg = Message::Ack {
+            sender_id: self.app.peer_id.clone(),
+            target_id: self.peer.clone(),
+            document_id,
+            heads: doc.get_heads(),
+        };
+        self.send(&msg).await
+    }
+
+    async fn sync(&mut self, id: RecordId, data: &[u8], request: bool) -> Result<(), Stop> {
+        let message = sync::Message::decode(data)
+            .map_err(|e| Stop::Protocol(format!("malformed automerge sync message: {e}")))?;
+        let team = self.auth.team_id;
+        let mut slot = self.app.docs.lock(team, id).await?;
+        if slot.doc.is_none() && message.changes.is_empty() && message.heads.is_empty() {
+            // Neither side has it. Missing and not this team's are the same answer.
+            self.states.remove(&id);
+            let msg = self.unavailable(id);
+            return self.send(&msg).await;
+        }
+        if let Some(doc) = slot.doc.as_ref() {
+            if request
+                && message.heads.is_empty()
+                && message.changes.is_empty()
+                && self.extensions.contains(&Extension::WholeDoc)
+            {
+                // The peer has nothing: one message with the saved document beats rounds of
+                // sync messages.
+                let msg = Message::Doc {
+                    sender_id: self.app.peer_id.clone(),
+                    target_id: self.peer.clone(),
+                    document_id: id,
+                    data: doc.save(),
+                    heads: doc.get_heads(),
+                };
+                return self.send(&msg).await;
+            }
+        }
+        let state = self.state_for(id).await?;
+        let mut candidate = slot.doc.clone().unwrap_or_else(Automerge::new);
+        let mut new_state = state.clone();
+        candidate
+            .receive_sync_message(&mut new_state, message)
+            .map_err(|e| Stop::Protocol(format!("automerge sync message does not apply: {e}")))?;
+        if slot.doc.is_none() && candidate.get_heads().is_empty() {
+            // The peer has a document this team does not have yet: ask for its changes, as
+            // an empty automerge-repo peer would. Nothing is stored until changes arrive.
+            let reply = candidate.generate_sync_message(&mut new_state);
+            drop(slot);
+            self.states.insert(id, new_state);
+            return self.reply(id, reply, Vec::new()).await;
+        }
+        let outcome = self
+            .app
+            .docs
+            .commit(&mut slot, team, id, &self.auth, self.id, candidate)
+            .await?;
+        let mut state = match outcome {
+            Outcome::Unchanged | Outcome::Committed { .. } => new_state,
+            refused => {
+                drop(slot);
+                return self.refuse(id, refused).await;
+            }
+        };
+        let Some(doc) = slot.doc.as_ref() else {
+            let msg = self.unavailable(id);
+            return self.send(&msg).await;
+        };
+        let reply = doc.generate_sync_message(&mut state);
+        let heads = doc.get_heads();
+        drop(slot);
+        self.remember_state(id, state).await?;
+        self.reply(id, reply, heads).await
+    }
+
+    /// Sends the sync reply (if any), then `hv-ack` with the committed heads to peers that
+    /// speak `ack`: one acknowledgement per request/sync received, so a client can count.
+    async fn reply(
+        &mut self,
+        id: RecordId,
+        reply: Option<sync::Message>,
+        heads: Vec<automerge::ChangeHash>,
+    ) -> Result<(), Stop> {
+        if let Some(reply) = reply {
+            let msg = Message::Sync {
+                sender_id: self.app.peer_id.clone(),
+                target_id: self.peer.clone(),
+                document_id: id,
+                data: reply.encode(),
+            };
+            self.send(&msg).await?;
+        }
+        let msg = Message::Ack {
+            sender_id: self.app.peer_id.clone(),
+            target_id: self.peer.clone(),
+            document_id: id,
+            heads,
+        };
+        self.send(&msg).await
+    }
+
+    async fn whole_doc(&mut self, id: RecordId, data: Vec<u8>) -> Result<(), Stop> {
+        if data.len() as u64 > self.app.config.max_document_bytes {
+            let reason = format!(
+                "document of {} bytes exceeds the limit of {} bytes",
+                data.len(),
+                self.app.config.max_document_bytes
+            );
+            return self.refuse(id, Outcome::Rejected(reason)).await;
+        }
+        let team = self.auth.team_id;
+        let mut slot = self.app.docs.lock(team, id).await?;
+        let candidate = match slot.doc.as_ref() {
+            Some(existing) => {
+                let mut c = existing.clone();
+                c.load_incremental(&data)
+                    .map_err(|e| Stop::Protocol(format!("malformed automerge document: {e}")))?;
+                c
+            }
+            None => Automerge::load(&data)
+                .map_err(|e| Stop::Protocol(format!("malformed automerge document: {e}")))?,
+        };
+        let outcome = self
+            .app
+            .docs
+            .commit(&mut slot, team, id, &self.auth, self.id, candidate)
+            .await?;
+        match outcome {
+            Outcome::Unchanged | Outcome::Committed { .. } => match slot.doc.clone() {
+                Some(doc) => {
+                    drop(slot);
+                    self.ack(id, &doc).await
+                }
+                None => {
+                    drop(slot);
+                    let msg = self.unavailable(id);
+                    self.send(&msg).await
+                }
+            },
+            refused => {
+                drop(slot);
+                self.refuse(id, refused).await
+            }
+        }
+    }
+
+    async fn catchup(&mut self, cursor: u64, ids: Vec<RecordId>) -> Result<(), Stop> {
+        if ids.len() > MAX_CATCHUP_IDS {
+            return Err(Stop::Protocol(format!(
+                "hv-catchup-request lists {} documents; the limit is {MAX_CATCHUP_IDS}",
+                ids.len()
+            )));
+        }
+        // Catch-up is the start of every device session: the moment to notice a revocation.
+        self.check_revoked().await?;
+        let team = self.auth.team_id;
+        let page = self
+            .app
+            .store
+            .changed_since(team, cursor, self.app.config.catchup_page)
+            .await?;
+        let mut seen: BTreeSet<RecordId> = page.changed.iter().map(|(id, _)| *id).collect();
+        let mut changed: Vec<ChangedDocument> = page
+            .changed
+            .into_iter()
+            .map(|(document_id, heads)| ChangedDocument { document_id, heads })
+            .collect();
+        let mut missing = Vec::new();
+        for (id, heads) in self.app.store.document_heads(team, ids).await? {
+            match heads {
+                Some(heads) if seen.insert(id) => changed.push(ChangedDocument {
+                    document_id: id,
+                    heads,
+                }),
+                Some(_) => {}
+                None => missing.push(id),
+            }
+        }
+        let msg = Message::CatchupResponse {
+            sender_id: self.app.peer_id.clone(),
+            target_id: self.peer.clone(),
+            changed,
+            missing,
+            cursor: page.cursor,
+            more: page.more,
+        };
+        self.send(&msg).await
+    }
+
+    async fn push_change(&mut self, ev: DocChanged) -> Result<(), Stop> {
+        if ev.team_id != self.auth.team_id
+            || ev.origin == self.id
+            || !self.states.contains_key(&ev.document_id)
+        {
+            return Ok(());
+        }
+        self.push(ev.document_id).await
+    }
+
+    async fn push_all(&mut self) -> Result<(), Stop> {
+        let ids: Vec<RecordId> = self.states.keys().copied().collect();
+        for id in ids {
+            self.push(id).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends the peer what it lacks of a document it is syncing, after another peer changed it.
+    async fn push(&mut self, id: RecordId) -> Result<(), Stop> {
+        let slot = self.app.docs.lock(self.auth.team_id, id).await?;
+        let Some(mut state) = self.states.get(&id).cloned() else {
+            return Ok(());
+        };
+        let Some(doc) = slot.doc.as_ref() else {
+            return Ok(());
+        };
+        let reply = doc.generate_sync_message(&mut state);
+        drop(slot);
+        self.states.insert(id, state);
+        if let Some(reply) = reply {
+            let msg = Message::Sync {
+                sender_id: self.app.peer_id.clone(),
+                target_id: self.peer.clone(),
+                document_id: id,
+                data: reply.encode(),
+            };
+            self.send(&msg).await?;
+        }
+        Ok(())
+    }
+}

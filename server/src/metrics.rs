@@ -1,0 +1,106 @@
+//! Counters exposed at `GET /metrics` in the Prometheus text format.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Server-wide counters; cheap to bump from any connection.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// WebSocket connections open now.
+    pub connections_open: AtomicU64,
+    /// WebSocket connections accepted since start.
+    pub connections_total: AtomicU64,
+    /// Document commits (changes durably stored) since start.
+    pub docs_synced_total: AtomicU64,
+    /// Bytes received in WebSocket messages.
+    pub bytes_in_total: AtomicU64,
+    /// Bytes sent in WebSocket messages.
+    pub bytes_out_total: AtomicU64,
+    /// Protocol messages received.
+    pub messages_in_total: AtomicU64,
+    /// Connections closed because of a protocol error, and storage failures.
+    pub errors_total: AtomicU64,
+    /// Requests refused for a missing, unknown or revoked token.
+    pub auth_failures_total: AtomicU64,
+    /// Changes stored with a flag from a domain check.
+    pub flags_total: AtomicU64,
+}
+
+impl Metrics {
+    /// Adds `n` to a counter.
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Subtracts `n` from a gauge.
+    pub fn sub(counter: &AtomicU64, n: u64) {
+        counter.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition of every counter.
+    pub fn render(&self) -> String {
+        let rows: [(&str, &str, &str, &AtomicU64); 9] = [
+            (
+                "homevisit_connections_open",
+                "gauge",
+                "WebSocket connections open now",
+                &self.connections_open,
+            ),
+            (
+                "homevisit_connections_total",
+                "counter",
+                "WebSocket connections accepted",
+                &self.connections_total,
+            ),
+            (
+                "homevisit_docs_synced_total",
+                "counter",
+                "Document commits durably stored",
+                &self.docs_synced_total,
+            ),
+            (
+                "homevisit_bytes_in_total",
+                "counter",
+                "Bytes received in WebSocket messages",
+                &self.bytes_in_total,
+            ),
+            (
+                "homevisit_bytes_out_total",
+                "counter",
+                "Bytes sent in WebSocket messages",
+                &self.bytes_out_total,
+            ),
+            (
+                "homevisit_messages_in_total",
+                "counter",
+                "Protocol messages received",
+                &self.messages_in_total,
+            ),
+            (
+                "homevisit_errors_total",
+                "counter",
+                "Protocol errors and storage failures",
+                &self.errors_total,
+            ),
+            (
+                "homevisit_auth_failures_total",
+                "counter",
+                "Requests refused for a bad or revoked token",
+                &self.auth_failures_total,
+            ),
+            (
+                "homevisit_flags_total",
+                "counter",
+                "Changes stored with a domain-check flag",
+                &self.flags_total,
+            ),
+        ];
+        let mut out = String::new();
+        for (name, kind, help, value) in rows {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}\n",
+                value.load(Ordering::Relaxed)
+            ));
+        }
+        out
+    }
+}

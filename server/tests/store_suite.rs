@@ -1,0 +1,268 @@
+//! Conformance suite for [`ServerStore`]: written once, generic over the trait, instantiated
+//! for every implementation (SQLite now; PostgreSQL adds one `store_suite!` line).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use automerge::ChangeHash;
+use homevisit_core::{model::user::Role, RecordId};
+use homevisit_server::store::{
+    DocumentCommit, NewFlag, NewUser, RevokeBy, ServerStore, StoreError, TeamId,
+};
+
+fn hash(n: u8) -> ChangeHash {
+    ChangeHash([n; 32])
+}
+
+fn user(team: TeamId, role: Role) -> NewUser {
+    NewUser {
+        team_id: team,
+        name: "Olu".into(),
+        role,
+        hcpc_number: None,
+        hcpc_verified_until: None,
+    }
+}
+
+fn commit(
+    team: TeamId,
+    doc: RecordId,
+    expected: Option<u64>,
+    chunk: &[u8],
+    heads: u8,
+) -> DocumentCommit {
+    DocumentCommit {
+        team_id: team,
+        document_id: doc,
+        expected_seq: expected,
+        chunk: chunk.to_vec(),
+        compact: false,
+        heads: vec![hash(heads)],
+        flags: vec![],
+    }
+}
+
+pub async fn devices_authenticate_by_token_hash_and_revoke<S: ServerStore>(s: S) {
+    let team = s.create_team("A").await.unwrap();
+    let u = s.create_user(user(team, Role::Ap)).await.unwrap();
+    let d1 = s.create_device(u, "t1", [1; 32]).await.unwrap();
+    let d2 = s.create_device(u, "t2", [2; 32]).await.unwrap();
+    let auth = s.authenticate([1; 32]).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            auth.device_id,
+            auth.user_id,
+            auth.team_id,
+            auth.role,
+            auth.revoked
+        ),
+        (d1, u, team, Role::Ap, false)
+    );
+    assert_eq!(s.authenticate([9; 32]).await.unwrap(), None);
+    assert_eq!(
+        s.revoke_device(RevokeBy::Device(d1)).await.unwrap(),
+        Some(d1)
+    );
+    assert!(s.authenticate([1; 32]).await.unwrap().unwrap().revoked);
+    assert_eq!(
+        s.revoke_device(RevokeBy::TokenHash([2; 32])).await.unwrap(),
+        Some(d2)
+    );
+    assert!(s.device(d2).await.unwrap().unwrap().revoked);
+    assert_eq!(
+        s.revoke_device(RevokeBy::TokenHash([7; 32])).await.unwrap(),
+        None
+    );
+    assert!(matches!(
+        s.create_user(user(uuid::Uuid::new_v4(), Role::Ot)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.create_device(uuid::Uuid::new_v4(), "x", [3; 32]).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+pub async fn commits_append_chunks_and_number_changes_per_team<S: ServerStore>(s: S) {
+    let a = s.create_team("A").await.unwrap();
+    let b = s.create_team("B").await.unwrap();
+    let d = RecordId::new();
+    assert_eq!(s.load_document(a, d).await.unwrap(), None);
+    assert_eq!(
+        s.commit_document(commit(a, d, None, b"one", 1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.commit_document(commit(a, d, Some(1), b"two", 2))
+            .await
+            .unwrap(),
+        2
+    );
+    // Each team has its own sequence and its own namespace: the same id in B is another document.
+    assert_eq!(
+        s.commit_document(commit(b, d, None, b"bee", 9))
+            .await
+            .unwrap(),
+        1
+    );
+    let doc = s.load_document(a, d).await.unwrap().unwrap();
+    assert_eq!(doc.chunks, vec![b"one".to_vec(), b"two".to_vec()]);
+    assert_eq!((doc.heads, doc.seq, doc.size_bytes), (vec![hash(2)], 2, 6));
+    assert_eq!(
+        s.load_document(b, d).await.unwrap().unwrap().chunks,
+        vec![b"bee".to_vec()]
+    );
+    // A stale writer is refused and writes nothing.
+    assert!(matches!(
+        s.commit_document(commit(a, d, Some(1), b"x", 3)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.commit_document(commit(a, d, None, b"x", 3)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.load_document(a, d).await.unwrap().unwrap().seq, 2);
+    // Compaction replaces the chunks.
+    let mut c = commit(a, d, Some(2), b"snapshot", 4);
+    c.compact = true;
+    assert_eq!(s.commit_document(c).await.unwrap(), 3);
+    let doc = s.load_document(a, d).await.unwrap().unwrap();
+    assert_eq!(
+        (doc.chunks, doc.size_bytes),
+        (vec![b"snapshot".to_vec()], 8)
+    );
+}
+
+pub async fn changed_since_pages_through_the_team_feed<S: ServerStore>(s: S) {
+    let a = s.create_team("A").await.unwrap();
+    let b = s.create_team("B").await.unwrap();
+    let ids: Vec<RecordId> = (0..5).map(|_| RecordId::new()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        s.commit_document(commit(a, *id, None, b"x", i as u8))
+            .await
+            .unwrap();
+    }
+    s.commit_document(commit(b, RecordId::new(), None, b"x", 0))
+        .await
+        .unwrap();
+    // Re-editing a document moves it to the end of the feed, once.
+    s.commit_document(commit(a, ids[0], Some(1), b"y", 50))
+        .await
+        .unwrap();
+    let p1 = s.changed_since(a, 0, 2).await.unwrap();
+    assert_eq!(
+        p1.changed.iter().map(|c| c.0).collect::<Vec<_>>(),
+        vec![ids[1], ids[2]]
+    );
+    assert!(p1.more);
+    let p2 = s.changed_since(a, p1.cursor, 10).await.unwrap();
+    assert_eq!(
+        p2.changed.iter().map(|c| c.0).collect::<Vec<_>>(),
+        vec![ids[3], ids[4], ids[0]]
+    );
+    assert_eq!(p2.changed[2].1, vec![hash(50)]);
+    assert!(!p2.more);
+    assert_eq!(p2.cursor, 6);
+    let p3 = s.changed_since(a, p2.cursor, 10).await.unwrap();
+    assert!(p3.changed.is_empty() && !p3.more);
+    assert_eq!(p3.cursor, 6);
+    let heads = s
+        .document_heads(a, vec![ids[4], RecordId::new()])
+        .await
+        .unwrap();
+    assert_eq!(heads[0].1, Some(vec![hash(4)]));
+    assert_eq!(heads[1].1, None);
+}
+
+pub async fn flags_are_stored_with_their_commit<S: ServerStore>(s: S) {
+    let a = s.create_team("A").await.unwrap();
+    let d = RecordId::new();
+    let mut c = commit(a, d, None, b"x", 1);
+    c.flags = vec![NewFlag {
+        rule_id: "RK-ATTRIB".into(),
+        change_hash: Some(hash(1)),
+        detail: "no message".into(),
+    }];
+    let seq = s.commit_document(c).await.unwrap();
+    let flags = s.flags(a, Some(d)).await.unwrap();
+    assert_eq!(flags.len(), 1);
+    assert_eq!(
+        (
+            flags[0].seq,
+            flags[0].document_id,
+            flags[0].flag.rule_id.as_str()
+        ),
+        (seq, d, "RK-ATTRIB")
+    );
+    assert_eq!(flags[0].flag.change_hash, Some(hash(1)));
+    assert_eq!(s.flags(a, Some(RecordId::new())).await.unwrap(), vec![]);
+    assert_eq!(s.flags(a, None).await.unwrap().len(), 1);
+}
+
+pub async fn sync_states_and_quarantine_persist<S: ServerStore>(s: S) {
+    let a = s.create_team("A").await.unwrap();
+    let u = s.create_user(user(a, Role::Ot)).await.unwrap();
+    let dev = s.create_device(u, "t", [5; 32]).await.unwrap();
+    let d = RecordId::new();
+    assert_eq!(s.load_sync_state(dev, d).await.unwrap(), None);
+    s.save_sync_state(dev, d, vec![1, 2]).await.unwrap();
+    s.save_sync_state(dev, d, vec![3]).await.unwrap();
+    assert_eq!(s.load_sync_state(dev, d).await.unwrap(), Some(vec![3]));
+    s.quarantine_document(a, d, vec![1], "claims team B")
+        .await
+        .unwrap();
+    s.quarantine_document(a, d, vec![1], "claims team B")
+        .await
+        .unwrap();
+    s.quarantine_document(a, d, vec![2], "claims team B")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.quarantined_count(a).await.unwrap(),
+        2,
+        "identical uploads are kept once"
+    );
+    assert_eq!(
+        s.load_document(a, d).await.unwrap(),
+        None,
+        "quarantine is outside the namespace"
+    );
+}
+
+macro_rules! store_suite {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            #[tokio::test]
+            async fn devices_authenticate_by_token_hash_and_revoke() {
+                let (_dir, s) = $make;
+                super::devices_authenticate_by_token_hash_and_revoke(s).await;
+            }
+            #[tokio::test]
+            async fn commits_append_chunks_and_number_changes_per_team() {
+                let (_dir, s) = $make;
+                super::commits_append_chunks_and_number_changes_per_team(s).await;
+            }
+            #[tokio::test]
+            async fn changed_since_pages_through_the_team_feed() {
+                let (_dir, s) = $make;
+                super::changed_since_pages_through_the_team_feed(s).await;
+            }
+            #[tokio::test]
+            async fn flags_are_stored_with_their_commit() {
+                let (_dir, s) = $make;
+                super::flags_are_stored_with_their_commit(s).await;
+            }
+            #[tokio::test]
+            async fn sync_states_and_quarantine_persist() {
+                let (_dir, s) = $make;
+                super::sync_states_and_quarantine_persist(s).await;
+            }
+        }
+    };
+}
+
+store_suite!(sqlite, {
+    let dir = tempfile::tempdir().unwrap();
+    let store = homevisit_server::SqliteStore::open_dir(dir.path()).unwrap();
+    (dir, store)
+});
