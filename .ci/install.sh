@@ -7,7 +7,7 @@ mkdir -p "$TOOLS"
 export DEBIAN_FRONTEND=noninteractive
 
 need_apt=""
-for pkg in libjna-java junit4 gcc-aarch64-linux-gnu llvm; do
+for pkg in libjna-java junit4 gcc-aarch64-linux-gnu libc6-dev-arm64-cross llvm; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
 done
 if [ -n "$need_apt" ]; then
@@ -32,5 +32,5 @@ if [ ! -x "$TOOLS/venv/bin/python" ]; then
   python3 -m venv "$TOOLS/venv"
 fi
 "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check \
-  'pytest>=8,<9' 'tree-sitter==0.26.1' 'tree-sitter-swift>=0.7,<0.8'
+  'pytest>=8,<9' 'tree-sitter==0.26.1' 'tree-sitter-swift>=0.7,<0.8' 'fhir.resources==8.3.0'
 echo "tools ready in $TOOLS"

@@ -62,6 +62,16 @@ pub enum Error {
         /// The conflicting field paths.
         paths: Vec<String>,
     },
+    /// The server refused the device's token (missing, unknown or malformed).
+    #[error("the server did not accept this device's credentials")]
+    Unauthorized,
+    /// The server revoked this device; its local data has been wiped (`SAF-DEVICE-LOST`).
+    #[error("this device has been revoked by the team server; local data was wiped")]
+    Revoked,
+    /// A network or protocol failure talking to the server; the store is consistent and sync
+    /// can be retried.
+    #[error("network error: {0}")]
+    Network(String),
     /// A long query was interrupted on request.
     #[error("the operation was interrupted")]
     Interrupted,

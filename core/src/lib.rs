@@ -9,6 +9,7 @@ pub mod error;
 pub mod fhir;
 pub mod ids;
 pub mod model;
+pub mod records;
 pub mod rules;
 pub mod store;
 pub mod sync;

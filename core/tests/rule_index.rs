@@ -42,12 +42,6 @@ const SHOWN_TESTS: usize = 6;
 /// export). Each entry says whose work covers it. Remove an entry when its test lands —
 /// `every_rule_id_is_named_by_a_test` fails until you do.
 const PENDING: &[(&str, &str)] = &[
-    ("RK-SIGN", "signing in the document layer (core/src/doc)"),
-    (
-        "SAF-WRONG-CHILD",
-        "the record banner API; its CH-DUPLICATE and NHS 3-3-4 parts are tested under \
-         those IDs",
-    ),
     (
         "FX-NHS-ID",
         "FHIR Patient export (core/src/fhir); the CH-NHS-CHECK condition it uses is \

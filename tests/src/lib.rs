@@ -1,1 +1,123 @@
-//! Shared helpers for the cross-crate integration tests in `tests/tests/`.
+//! Shared helpers for the cross-crate integration tests in `tests/tests/`: the real team server
+//! started in-process on `127.0.0.1:0` with a temporary data directory, its admin commands,
+//! and loopback proxies (fault injection, TLS termination) that sit between a device and it.
+//!
+//! Helpers panic on failure: they only ever run inside tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod device;
+pub mod proxy;
+pub mod tls;
+
+use std::net::SocketAddr;
+
+use automerge::Automerge;
+use homevisit_core::RecordId;
+use homevisit_server::{admin, App, ServerConfig, ServerStore, SqliteStore};
+use tempfile::TempDir;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// The real team server, serving on a loopback port until dropped.
+pub struct TestServer {
+    /// The running application (its store is the server's real SQLite database).
+    pub app: App<SqliteStore>,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+    _dir: TempDir,
+}
+
+impl std::fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestServer")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+/// A team and its first user, an HCPC-registered OT.
+#[derive(Debug, Clone)]
+pub struct TestTeam {
+    /// The team id (the `team_id` at the root of its records).
+    pub id: Uuid,
+    /// The OT's user id.
+    pub ot: Uuid,
+}
+
+impl TestServer {
+    /// Starts a server with the default limits.
+    pub async fn start() -> Self {
+        Self::with_config(ServerConfig::default()).await
+    }
+
+    /// Starts a server with `config`.
+    pub async fn with_config(config: ServerConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_dir(dir.path()).unwrap();
+        let app = App::new(store, config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let serving = app.clone();
+        let task = tokio::spawn(async move {
+            let _ = homevisit_server::serve(listener, serving).await;
+        });
+        Self {
+            app,
+            addr,
+            task,
+            _dir: dir,
+        }
+    }
+
+    /// The WebSocket endpoint (`ws://127.0.0.1:port/sync`).
+    pub fn url(&self) -> String {
+        format!("ws://{}/sync", self.addr)
+    }
+
+    /// Creates a team with one OT.
+    pub async fn team(&self, name: &str) -> TestTeam {
+        let store = &*self.app.store;
+        let id = admin::add_team(store, name).await.unwrap();
+        let ot = admin::add_user(
+            store,
+            id,
+            "Olu Adebayo",
+            "ot",
+            Some("OT12345".into()),
+            chrono::NaiveDate::from_ymd_opt(2030, 1, 1),
+        )
+        .await
+        .unwrap();
+        TestTeam { id, ot }
+    }
+
+    /// Registers a new device for the team's OT; returns its token.
+    pub async fn device_token(&self, team: &TestTeam) -> String {
+        admin::add_device(&*self.app.store, team.ot, "tablet")
+            .await
+            .unwrap()
+            .1
+    }
+
+    /// Revokes the device holding `token`.
+    pub async fn revoke(&self, token: &str) {
+        admin::revoke_device(&*self.app.store, token).await.unwrap();
+    }
+
+    /// The server's committed copy of a record, if the team has it.
+    pub async fn document(&self, team: &TestTeam, id: RecordId) -> Option<Automerge> {
+        let stored = self.app.store.load_document(team.id, id).await.unwrap()?;
+        let mut doc = Automerge::new();
+        for chunk in &stored.chunks {
+            doc.load_incremental(chunk).unwrap();
+        }
+        Some(doc)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

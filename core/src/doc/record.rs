@@ -286,6 +286,33 @@ pub fn set_scalar(
     Ok(())
 }
 
+/// Replaces a derived value (an eligibility snapshot, a computed status) whole at `path`:
+/// derived values are recomputed, never merged (DOMAIN.md §6), so the new value is written as
+/// a fresh map/list tree rather than edited in place. Strings are plain `str` (not text).
+pub fn set_derived(
+    doc: &mut AutoCommit,
+    path: &str,
+    value: &Json,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let (_, path) = prepare(doc, path)?;
+    let action = action_for(&path);
+    mutate(doc, actor, action, at, |doc| {
+        let parent = ensure_map(doc, path.parent())?;
+        let mut trail: Vec<String> = path.segments().to_vec();
+        put_json(
+            doc,
+            &parent,
+            Prop::Map(path.last().to_owned()),
+            value,
+            &mut trail,
+            &|_| false,
+        )
+    })?;
+    Ok(())
+}
+
 /// Sets a free-text field to `text` by splicing only the difference into its automerge text
 /// (`update_text`), so another device's concurrent typing in the same field survives the
 /// merge (`CF-TEXT`).

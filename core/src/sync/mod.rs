@@ -1,8 +1,18 @@
 //! Sync with the team server over the automerge-repo network protocol (DESIGN.md "Sync").
 //!
 //! `protocol` holds the wire messages (automerge-repo's plus the HomeVisit `hv-*` extensions);
-//! the wire form is specified in docs/PROTOCOL.md.
+//! the wire form is specified in docs/PROTOCOL.md. `client` is the device side of a session
+//! (docs/SYNC-CLIENT.md), written against the `local::LocalDocs` view of the store; `backoff`
+//! spaces out its retries and `progress` is what it reports.
 
+pub mod backoff;
+pub mod client;
+pub mod local;
+pub mod progress;
 pub mod protocol;
 
+pub use backoff::BackoffPolicy;
+pub use client::{SyncClient, SyncConfig};
+pub use local::LocalDocs;
+pub use progress::{DocumentProblem, SyncProgress, SyncReport};
 pub use protocol::{Extension, HomeVisitMetadata, Message, PeerMetadata, ProtocolError};

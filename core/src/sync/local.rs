@@ -1,0 +1,73 @@
+//! The sync client's view of the device's local storage: exactly the operations a sync session
+//! needs, each one atomic.
+//!
+//! Atomicity is what keeps the store consistent whatever the network does: a received sync
+//! message is applied to the document *and* the new sync state is persisted in one
+//! transaction, so a connection that drops between two messages leaves either both or neither.
+//! The client never holds a write open across a network wait.
+
+use automerge::{sync, ChangeHash};
+
+use crate::{ids::RecordId, Result};
+
+pub use crate::store::SyncStatus;
+
+/// `sync_meta` key of the last catch-up cursor the device fully caught up to.
+pub const META_CURSOR: &str = "sync.cursor";
+/// `sync_meta` key of the last successful sync (RFC 3339 UTC).
+pub const META_LAST_SYNCED_AT: &str = "sync.last_synced_at";
+
+/// Local record storage as the sync client uses it. Implemented by [`crate::store::Store`].
+pub trait LocalDocs: Send + Sync + 'static {
+    /// Records with local changes the server has not acknowledged (status `local_only` or
+    /// `pending`, or a conflict not yet acknowledged).
+    fn unsynced_ids(&self) -> Result<Vec<RecordId>>;
+
+    /// The record's current heads; `None` when the device does not have the record.
+    fn local_heads(&self, id: RecordId) -> Result<Option<Vec<ChangeHash>>>;
+
+    /// Whether the device has every change named by `heads` (and so their whole history).
+    /// `false` when the record is absent.
+    fn has_heads(&self, id: RecordId, heads: &[ChangeHash]) -> Result<bool>;
+
+    /// The persisted automerge sync state with the server for this record, if any.
+    fn load_sync_state(&self, id: RecordId) -> Result<Option<Vec<u8>>>;
+
+    /// The next automerge sync message for the record under `state` (updated in place), or
+    /// `None` when there is nothing to send. An absent record syncs as an empty document.
+    fn generate_sync_message(
+        &self,
+        id: RecordId,
+        state: &mut sync::State,
+    ) -> Result<Option<sync::Message>>;
+
+    /// Applies a sync message from the server and persists the resulting sync state, in one
+    /// transaction with the document's change bytes, projection and sync status. Creates the
+    /// record when the message brings the first changes of a record the device lacks.
+    fn receive_sync_message(
+        &self,
+        id: RecordId,
+        state: &mut sync::State,
+        message: sync::Message,
+    ) -> Result<()>;
+
+    /// The record's whole document in saved (compressed) form, for `hv-doc`; `None` when absent.
+    fn save_document(&self, id: RecordId) -> Result<Option<Vec<u8>>>;
+
+    /// Stores a whole document received from the server (`hv-doc`): creates the record, or
+    /// merges into the local one, in one transaction.
+    fn insert_remote_document(&self, id: RecordId, bytes: &[u8]) -> Result<()>;
+
+    /// Records the server's durably committed heads; the status becomes `synced` only when
+    /// they contain every local change (SAF-LOST-EDIT). Returns the resulting status.
+    fn mark_acknowledged(&self, id: RecordId, server_heads: &[ChangeHash]) -> Result<SyncStatus>;
+
+    /// Reads a sync bookkeeping value.
+    fn meta(&self, key: &str) -> Result<Option<String>>;
+
+    /// Writes a sync bookkeeping value.
+    fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+
+    /// Deletes every local record and all sync bookkeeping: the device was revoked.
+    fn wipe(&self) -> Result<()>;
+}

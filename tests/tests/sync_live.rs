@@ -1,0 +1,89 @@
+//! The long-lived mode: a connected device pushes its local edits when told, receives other
+//! devices' edits as the server pushes them, and stops when cancelled.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{sync::Arc, time::Duration};
+
+use homevisit_core::store::SyncStatus;
+use homevisit_tests::{device::Device, TestServer};
+use tokio::sync::{oneshot, Notify};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connected_device_pushes_local_edits_and_receives_others_until_cancelled() {
+    let server = TestServer::start().await;
+    let team = server.team("North").await;
+    let live = Device::join(&server, &team).await;
+    let other = Device::join(&server, &team).await;
+    let child = live.create_child("Amara");
+
+    // Progress events wake the test; it then checks the real state (no sleeps, no timing).
+    let progressed = Arc::new(Notify::new());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let runner = {
+        let live = live.clone();
+        let progressed = Arc::clone(&progressed);
+        tokio::spawn(async move {
+            live.client
+                .run_until_cancelled(
+                    async {
+                        let _ = stopped.await;
+                    },
+                    move |_| progressed.notify_one(),
+                )
+                .await
+        })
+    };
+    let wait_until = |what: &'static str, check: Box<dyn Fn() -> bool + Send>| {
+        let progressed = Arc::clone(&progressed);
+        async move {
+            tokio::time::timeout(Duration::from_secs(60), async {
+                // Every finished document emits progress after its status is stored, and
+                // Notify keeps a permit, so no change goes unnoticed between checks.
+                while !check() {
+                    progressed.notified().await;
+                }
+            })
+            .await
+            .unwrap_or_else(|_| panic!("never happened: {what}"));
+        }
+    };
+
+    // The initial catch-up uploads the record.
+    let l = live.clone();
+    wait_until(
+        "initial upload",
+        Box::new(move || l.status(child) == SyncStatus::Synced),
+    )
+    .await;
+
+    // Another device's edit reaches the connected device without it asking.
+    other.sync().await.unwrap();
+    other.set_str(child, "gp_area", "luton");
+    other.sync().await.unwrap();
+    let l = live.clone();
+    let o = other.clone();
+    wait_until(
+        "server push",
+        Box::new(move || l.heads(child) == o.heads(child)),
+    )
+    .await;
+    assert_eq!(live.get_str(child, "gp_area").as_deref(), Some("luton"));
+
+    // A local edit goes out as soon as the app says so.
+    live.set_str(child, "family_name", "Okafor");
+    live.client.local_changed();
+    let l = live.clone();
+    wait_until(
+        "local push",
+        Box::new(move || l.status(child) == SyncStatus::Synced),
+    )
+    .await;
+    other.sync().await.unwrap();
+    assert_eq!(
+        other.get_str(child, "family_name").as_deref(),
+        Some("Okafor")
+    );
+
+    stop.send(()).unwrap();
+    runner.await.unwrap().unwrap();
+}
