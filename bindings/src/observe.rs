@@ -65,7 +65,11 @@ impl Observers {
     }
 
     /// Registers an observer of one record.
-    pub fn add_record(self: &Arc<Self>, id: RecordId, o: Arc<dyn RecordObserver>) -> Arc<ObserverHandle> {
+    pub fn add_record(
+        self: &Arc<Self>,
+        id: RecordId,
+        o: Arc<dyn RecordObserver>,
+    ) -> Arc<ObserverHandle> {
         self.add(Entry::Record(id, o))
     }
 

@@ -21,7 +21,7 @@ use serde_json::Value as Json;
 
 use crate::{
     error::{FfiResult, HomeVisitError},
-    observe::{ObserverHandle, Observers, RecordObserver, CaseloadObserver},
+    observe::{CaseloadObserver, ObserverHandle, Observers, RecordObserver},
     types::{
         parse_date, parse_id, truncate, Banner, FieldConflict, FieldValue, HistoryItem, Identity,
         Service, SignState, ValidationIssue,
@@ -296,7 +296,10 @@ pub(crate) fn actor(identity: &Identity) -> FfiResult<Actor> {
         role: identity.role.into(),
         device_id: uuid("device_id", &identity.device_id)?,
         team_id: uuid("team_id", &identity.team_id)?,
-        hcpc_number: identity.hcpc_number.clone().filter(|n| !n.trim().is_empty()),
+        hcpc_number: identity
+            .hcpc_number
+            .clone()
+            .filter(|n| !n.trim().is_empty()),
         hcpc_verified_until: match &identity.hcpc_verified_until {
             Some(d) => Some(parse_date(d)?),
             None => None,
@@ -348,10 +351,13 @@ impl Store {
     /// platform keystore. A wrong key is `WrongKey` and the file is left untouched.
     #[uniffi::constructor]
     pub fn open(path: String, key: Vec<u8>, identity: Identity) -> FfiResult<Arc<Self>> {
-        let key: [u8; 32] = key.as_slice().try_into().map_err(|_| HomeVisitError::InvalidInput {
-            rule_id: "SAF-DEVICE-LOST".into(),
-            detail: format!("the store key must be 32 bytes, not {}", key.len()),
-        })?;
+        let key: [u8; 32] =
+            key.as_slice()
+                .try_into()
+                .map_err(|_| HomeVisitError::InvalidInput {
+                    rule_id: "SAF-DEVICE-LOST".into(),
+                    detail: format!("the store key must be 32 bytes, not {}", key.len()),
+                })?;
         let core = CoreStore::open(path, StoreKey::Raw(key))?;
         Self::with(core, &identity)
     }
@@ -385,14 +391,18 @@ impl Store {
 
     /// Creates a referral of a child to a service.
     pub fn create_referral(&self, child_id: String, service: Service) -> FfiResult<String> {
-        let id = self.records.create_referral(parse_id(&child_id)?, service.into())?;
+        let id = self
+            .records
+            .create_referral(parse_id(&child_id)?, service.into())?;
         self.changed(id);
         Ok(id.to_string())
     }
 
     /// Creates a home-visit assessment form.
     pub fn create_assessment(&self, child_id: String, service: Service) -> FfiResult<String> {
-        let id = self.records.create_assessment(parse_id(&child_id)?, service.into())?;
+        let id = self
+            .records
+            .create_assessment(parse_id(&child_id)?, service.into())?;
         self.changed(id);
         Ok(id.to_string())
     }
@@ -413,9 +423,11 @@ impl Store {
         category: String,
     ) -> FfiResult<String> {
         let category: Category = from_code("equipment category", &category)?;
-        let id = self
-            .records
-            .create_equipment_request(parse_id(&child_id)?, service.into(), category)?;
+        let id = self.records.create_equipment_request(
+            parse_id(&child_id)?,
+            service.into(),
+            category,
+        )?;
         self.changed(id);
         Ok(id.to_string())
     }
@@ -491,7 +503,9 @@ impl Store {
         measured_on: String,
     ) -> FfiResult<String> {
         let id = parse_id(&child_id)?;
-        let item = self.records.record_weight(id, &kg, parse_date(&measured_on)?)?;
+        let item = self
+            .records
+            .record_weight(id, &kg, parse_date(&measured_on)?)?;
         self.changed(id);
         Ok(item.to_string())
     }
@@ -516,9 +530,17 @@ impl Store {
     }
 
     /// Every issue of the record; `final_stage` adds what sign/submit needs.
-    pub fn validate(&self, record_id: String, final_stage: bool) -> FfiResult<Vec<ValidationIssue>> {
+    pub fn validate(
+        &self,
+        record_id: String,
+        final_stage: bool,
+    ) -> FfiResult<Vec<ValidationIssue>> {
         let report = self.records.validate(parse_id(&record_id)?, final_stage)?;
-        Ok(report.issues.into_iter().map(ValidationIssue::from).collect())
+        Ok(report
+            .issues
+            .into_iter()
+            .map(ValidationIssue::from)
+            .collect())
     }
 
     /// Acknowledges a WARN with a reason (`FLD-ACK`).
@@ -562,11 +584,12 @@ impl Store {
         let id = parse_id(&record_id)?;
         let mut core = Vec::with_capacity(changes.len());
         for c in changes {
-            let new_value =
-                serde_json::from_str(&c.new_value_json).map_err(|_| HomeVisitError::InvalidInput {
+            let new_value = serde_json::from_str(&c.new_value_json).map_err(|_| {
+                HomeVisitError::InvalidInput {
                     rule_id: "FLD-FORMAT".into(),
                     detail: format!("`{}` is not a JSON value", truncate(&c.new_value_json)),
-                })?;
+                }
+            })?;
             core.push(FieldAmendment {
                 path: c.path,
                 new_value,
@@ -641,10 +664,11 @@ impl Store {
     /// Resolves a conflict by choosing a value (JSON text, e.g. `324`).
     pub fn resolve(&self, record_id: String, path: String, value_json: String) -> FfiResult<()> {
         let id = parse_id(&record_id)?;
-        let v: Json = serde_json::from_str(&value_json).map_err(|_| HomeVisitError::InvalidInput {
-            rule_id: "FLD-FORMAT".into(),
-            detail: format!("`{}` is not a JSON value", truncate(&value_json)),
-        })?;
+        let v: Json =
+            serde_json::from_str(&value_json).map_err(|_| HomeVisitError::InvalidInput {
+                rule_id: "FLD-FORMAT".into(),
+                detail: format!("`{}` is not a JSON value", truncate(&value_json)),
+            })?;
         self.records.resolve(id, &path, &v)?;
         self.changed(id);
         Ok(())
@@ -658,7 +682,12 @@ impl Store {
 
     /// The caseload (children and counts), from the projections.
     pub fn caseload(&self) -> FfiResult<Vec<CaseloadItem>> {
-        Ok(self.core.caseload()?.into_iter().map(CaseloadItem::from).collect())
+        Ok(self
+            .core
+            .caseload()?
+            .into_iter()
+            .map(CaseloadItem::from)
+            .collect())
     }
 
     /// Children whose name, NHS number (spaces ignored) or date of birth match `text`.
@@ -679,7 +708,12 @@ impl Store {
 
     /// Records the server lacks changes of.
     pub fn unsynced_records(&self) -> FfiResult<Vec<RecordItem>> {
-        Ok(self.core.unsynced_records()?.into_iter().map(RecordItem::from).collect())
+        Ok(self
+            .core
+            .unsynced_records()?
+            .into_iter()
+            .map(RecordItem::from)
+            .collect())
     }
 
     /// Records with open conflicts.

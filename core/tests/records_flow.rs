@@ -46,7 +46,9 @@ impl World {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("records.db"), StoreKey::Raw([7u8; 32])).unwrap();
-        let clock = Arc::new(TestClock(Mutex::new("2026-03-15T10:00:00Z".parse().unwrap())));
+        let clock = Arc::new(TestClock(Mutex::new(
+            "2026-03-15T10:00:00Z".parse().unwrap(),
+        )));
         Self {
             _dir: dir,
             store: Arc::new(store),
@@ -64,12 +66,18 @@ impl World {
             hcpc_number: (role != Role::Ap).then(|| "OT123456".to_owned()),
             hcpc_verified_until: (role != Role::Ap).then(|| d("2027-01-01")),
         };
-        Records::new(self.store.clone(), actor, RulesConfig::default(), self.clock.clone())
+        Records::new(
+            self.store.clone(),
+            actor,
+            RulesConfig::default(),
+            self.clock.clone(),
+        )
     }
 }
 
 fn set(r: &Records, id: RecordId, path: &str, v: FieldValue) {
-    r.set_field(id, path, v).unwrap_or_else(|e| panic!("{path}: {e}"));
+    r.set_field(id, path, v)
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
 }
 
 fn s(v: &str) -> FieldValue {
@@ -104,7 +112,12 @@ fn fill_risk_assessment(r: &Records, ra: RecordId, sling_kg: &str) {
             .add_item(ra, "lifting_equipment", obj(json!({ "kind": kind })))
             .unwrap();
         let p = format!("lifting_equipment.{id}");
-        set(r, ra, &format!("{p}.swl_kg"), FieldValue::Decimal(swl.into()));
+        set(
+            r,
+            ra,
+            &format!("{p}.swl_kg"),
+            FieldValue::Decimal(swl.into()),
+        );
         set(r, ra, &format!("{p}.last_exam_on"), s("2026-01-10"));
         set(r, ra, &format!("{p}.next_exam_due_on"), s("2026-07-10"));
         id
@@ -112,7 +125,13 @@ fn fill_risk_assessment(r: &Records, ra: RecordId, sling_kg: &str) {
     let hoist = equipment("hoist_mobile", "182.0");
     let bar = equipment("spreader_bar", "182.0");
     let sling = equipment("sling", sling_kg);
-    let task = r.add_item(ra, "tasks", obj(json!({ "from": "bed", "to": "wheelchair" }))).unwrap();
+    let task = r
+        .add_item(
+            ra,
+            "tasks",
+            obj(json!({ "from": "bed", "to": "wheelchair" })),
+        )
+        .unwrap();
     let t = format!("tasks.{task}");
     set(r, ra, &format!("{t}.method"), s("hoist_mobile"));
     set(r, ra, &format!("{t}.carers_required"), FieldValue::Int(2));
@@ -120,9 +139,19 @@ fn fill_risk_assessment(r: &Records, ra: RecordId, sling_kg: &str) {
     set(r, ra, &format!("{t}.spreader_bar_id"), s(&bar.to_string()));
     set(r, ra, &format!("{t}.sling_id"), s(&sling.to_string()));
     set(r, ra, &format!("{t}.sling_type"), s("hammock_full_body"));
-    set(r, ra, &format!("{t}.initial.likelihood"), FieldValue::Int(3));
+    set(
+        r,
+        ra,
+        &format!("{t}.initial.likelihood"),
+        FieldValue::Int(3),
+    );
     set(r, ra, &format!("{t}.initial.severity"), FieldValue::Int(3));
-    set(r, ra, &format!("{t}.residual.likelihood"), FieldValue::Int(2));
+    set(
+        r,
+        ra,
+        &format!("{t}.residual.likelihood"),
+        FieldValue::Int(2),
+    );
     set(r, ra, &format!("{t}.residual.severity"), FieldValue::Int(2));
     r.add_item(
         ra,
@@ -131,7 +160,12 @@ fn fill_risk_assessment(r: &Records, ra: RecordId, sling_kg: &str) {
     )
     .unwrap();
     set(r, ra, "review_due_on", s("2026-09-15"));
-    set(r, ra, "task_stopped_pending_review", FieldValue::Bool(false));
+    set(
+        r,
+        ra,
+        "task_stopped_pending_review",
+        FieldValue::Bool(false),
+    );
 }
 
 fn child(r: &Records) -> RecordId {
@@ -144,8 +178,12 @@ fn saf_wrong_child_every_record_view_carries_the_child_banner() {
     let ot = w.user(Role::Ot);
     let c = child(&ot);
     set(&ot, c, "nhs_number", s("9434765919"));
-    ot.add_item(c, "alerts", obj(json!({ "kind": "home_safety", "text": "Two dogs" })))
-        .unwrap();
+    ot.add_item(
+        c,
+        "alerts",
+        obj(json!({ "kind": "home_safety", "text": "Two dogs" })),
+    )
+    .unwrap();
     let ra = ot.create_risk_assessment(c).unwrap();
     let view = ot.view(ra).unwrap();
     assert_eq!(view.schema, Schema::RiskAssessment);
@@ -179,7 +217,11 @@ fn fld_format_wrong_type_input_is_refused_and_nothing_is_saved() {
         Err(Error::InvalidInput { rule_id, .. }) => assert_eq!(rule_id, "FLD-FORMAT"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(ot.history(ra).unwrap().len(), before, "a refused edit leaves no change");
+    assert_eq!(
+        ot.history(ra).unwrap().len(),
+        before,
+        "a refused edit leaves no change"
+    );
     assert_eq!(ot.json(ra).unwrap().get("location"), None);
 }
 
@@ -192,10 +234,23 @@ fn saf_unit_out_of_range_measurement_is_kept_and_flagged_fld_hard() {
         .create_equipment_request(c, Service::Health, Category::SpecialistSeating)
         .unwrap();
     // 35 typed meaning cm into a mm field: saved (drafts always save), flagged FLD-HARD.
-    set(&ap, req, "measurements.lower_leg_length_mm.value", FieldValue::Int(35));
-    set(&ap, req, "measurements.lower_leg_length_mm.measured_on", s("2026-03-15"));
+    set(
+        &ap,
+        req,
+        "measurements.lower_leg_length_mm.value",
+        FieldValue::Int(35),
+    );
+    set(
+        &ap,
+        req,
+        "measurements.lower_leg_length_mm.measured_on",
+        s("2026-03-15"),
+    );
     let json = ap.json(req).unwrap();
-    assert_eq!(json["measurements"]["lower_leg_length_mm"]["value"], json!(35));
+    assert_eq!(
+        json["measurements"]["lower_leg_length_mm"]["value"],
+        json!(35)
+    );
     let report = ap.validate(req, false).unwrap();
     let hard: Vec<_> = report
         .issues
@@ -215,14 +270,21 @@ fn rk_sign_needs_no_error_and_every_warn_acknowledged() {
     // Empty: refused with the missing fields.
     match ot.sign(ra) {
         Err(Error::Validation { issues }) => {
-            assert!(issues.iter().any(|i| i.rule_id == "FLD-REQUIRED"), "{issues:#?}")
+            assert!(
+                issues.iter().any(|i| i.rule_id == "FLD-REQUIRED"),
+                "{issues:#?}"
+            )
         }
         other => panic!("{other:?}"),
     }
     // Sling of 36.0 kg: 10 × 32.4 ≥ 9 × 36.0 → MH-SWL-MARGIN WARN blocks until acknowledged.
     fill_risk_assessment(&ot, ra, "36.0");
     let report = ot.validate(ra, true).unwrap();
-    assert!(report.issues.iter().all(|i| !i.is_error()), "{:#?}", report.issues);
+    assert!(
+        report.issues.iter().all(|i| !i.is_error()),
+        "{:#?}",
+        report.issues
+    );
     let margin = report
         .blocking
         .iter()
@@ -231,9 +293,16 @@ fn rk_sign_needs_no_error_and_every_warn_acknowledged() {
         .unwrap_or_else(|| panic!("{:#?}", report.blocking));
     assert!(matches!(ot.sign(ra), Err(Error::Validation { .. })));
     // FLD-ACK: a blank reason is refused; a real one clears the warning.
-    assert!(ot.acknowledge(ra, "MH-SWL-MARGIN", &margin.path, "  ").is_err());
-    ot.acknowledge(ra, "MH-SWL-MARGIN", &margin.path, "Sling re-rated by the supplier")
-        .unwrap();
+    assert!(ot
+        .acknowledge(ra, "MH-SWL-MARGIN", &margin.path, "  ")
+        .is_err());
+    ot.acknowledge(
+        ra,
+        "MH-SWL-MARGIN",
+        &margin.path,
+        "Sling re-rated by the supplier",
+    )
+    .unwrap();
     assert!(ot.validate(ra, true).unwrap().is_clear());
     assert_eq!(ot.sign(ra).unwrap(), SignState::Signed);
     // RK-SIGN-LOCK: a direct edit of the signed record is refused.
@@ -265,7 +334,10 @@ fn mh_swl_error_blocks_signing_with_its_rule_id() {
     fill_risk_assessment(&ot, ra, "30.0");
     match ot.sign(ra) {
         Err(Error::Validation { issues }) => {
-            let swl = issues.iter().find(|i| i.rule_id == "MH-SWL").expect("MH-SWL");
+            let swl = issues
+                .iter()
+                .find(|i| i.rule_id == "MH-SWL")
+                .expect("MH-SWL");
             assert!(swl.message.starts_with("[MH-SWL]"), "{}", swl.message);
         }
         other => panic!("{other:?}"),
@@ -286,17 +358,36 @@ fn equipment_workflow_ap_submits_another_ot_approves_and_ap_cannot_approve() {
     let req = ap
         .create_equipment_request(c, Service::Health, Category::BathingAids)
         .unwrap();
-    ap.add_item(req, "items", obj(json!({ "description": "Bath seat", "quantity": 1 })))
-        .unwrap();
-    ap.set_text(req, "clinical_justification", "Cannot sit unsupported in the bath")
-        .unwrap();
+    ap.add_item(
+        req,
+        "items",
+        obj(json!({ "description": "Bath seat", "quantity": 1 })),
+    )
+    .unwrap();
+    ap.set_text(
+        req,
+        "clinical_justification",
+        "Cannot sit unsupported in the bath",
+    )
+    .unwrap();
     for (key, v) in [("weight_kg", 324), ("bath_rim_height_mm", 550)] {
-        set(&ap, req, &format!("measurements.{key}.value"), FieldValue::Int(v));
-        set(&ap, req, &format!("measurements.{key}.measured_on"), s("2026-03-15"));
+        set(
+            &ap,
+            req,
+            &format!("measurements.{key}.value"),
+            FieldValue::Int(v),
+        );
+        set(
+            &ap,
+            req,
+            &format!("measurements.{key}.measured_on"),
+            s("2026-03-15"),
+        );
     }
     let at = |s: &str| TransitionInput::at(s.parse().unwrap());
     assert_eq!(
-        ap.transition(req, Status::Submitted, at("2026-03-15T10:00:00Z")).unwrap(),
+        ap.transition(req, Status::Submitted, at("2026-03-15T10:00:00Z"))
+            .unwrap(),
         Status::Submitted
     );
     match ap.transition(req, Status::Approved, at("2026-03-15T10:00:00Z")) {
@@ -304,11 +395,15 @@ fn equipment_workflow_ap_submits_another_ot_approves_and_ap_cannot_approve() {
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        ot.transition(req, Status::Approved, at("2026-03-15T10:00:00Z")).unwrap(),
+        ot.transition(req, Status::Approved, at("2026-03-15T10:00:00Z"))
+            .unwrap(),
         Status::Approved
     );
     let typed: homevisit_core::model::equipment::EquipmentRequest = ot.typed(req).unwrap();
-    assert_eq!(homevisit_core::rules::workflow::status(&typed).code(), "approved");
+    assert_eq!(
+        homevisit_core::rules::workflow::status(&typed).code(),
+        "approved"
+    );
 }
 
 #[test]
@@ -322,11 +417,19 @@ fn eligibility_snapshot_is_stored_with_as_of_and_ruleset() {
     set(&ot, referral, "received_on", s("2025-11-03"));
     set(&ot, referral, "route", s("direct_professional"));
     set(&ot, referral, "referrer.role", s("teacher"));
-    set(&ot, referral, "referrer.knows_child_well", FieldValue::Bool(true));
+    set(
+        &ot,
+        referral,
+        "referrer.knows_child_well",
+        FieldValue::Bool(true),
+    );
     set(&ot, referral, "functional_difficulty", s("yes"));
     ot.add_code(referral, "reasons", "dressing").unwrap();
     let outcome = ot.evaluate_eligibility(referral, None).unwrap();
-    assert!(matches!(outcome, EligibilityOutcome::Eligible { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, EligibilityOutcome::Eligible { .. }),
+        "{outcome:?}"
+    );
     let json = ot.json(referral).unwrap();
     assert_eq!(json["eligibility"]["as_of"], json!("2025-11-03"));
     assert_eq!(json["eligibility"]["ruleset_version"], json!("2026.1"));

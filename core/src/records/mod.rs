@@ -117,7 +117,12 @@ pub struct Records {
 
 impl Records {
     /// A service acting as `actor` over `store`.
-    pub fn new(store: Arc<Store>, actor: Actor, config: RulesConfig, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<Store>,
+        actor: Actor,
+        config: RulesConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
             actor,
@@ -159,8 +164,20 @@ impl Records {
         date_of_birth: NaiveDate,
     ) -> Result<RecordId> {
         let id = self.create(Schema::Child, None, |doc, actor, at| {
-            doc::set_scalar(doc, "given_name", Scalar::Str(given_name.trim().into()), actor, at)?;
-            doc::set_scalar(doc, "family_name", Scalar::Str(family_name.trim().into()), actor, at)?;
+            doc::set_scalar(
+                doc,
+                "given_name",
+                Scalar::Str(given_name.trim().into()),
+                actor,
+                at,
+            )?;
+            doc::set_scalar(
+                doc,
+                "family_name",
+                Scalar::Str(family_name.trim().into()),
+                actor,
+                at,
+            )?;
             doc::set_scalar(
                 doc,
                 "date_of_birth",
@@ -176,7 +193,13 @@ impl Records {
     pub fn create_referral(&self, child_id: RecordId, service: Service) -> Result<RecordId> {
         self.require_child(child_id)?;
         self.create(Schema::Referral, Some(child_id), |doc, actor, at| {
-            doc::set_scalar(doc, "service", Scalar::Str(service_code(service)), actor, at)
+            doc::set_scalar(
+                doc,
+                "service",
+                Scalar::Str(service_code(service)),
+                actor,
+                at,
+            )
         })
     }
 
@@ -185,7 +208,13 @@ impl Records {
     pub fn create_assessment(&self, child_id: RecordId, service: Service) -> Result<RecordId> {
         self.require_child(child_id)?;
         self.create(Schema::Assessment, Some(child_id), |doc, actor, at| {
-            doc::set_scalar(doc, "service", Scalar::Str(service_code(service)), actor, at)
+            doc::set_scalar(
+                doc,
+                "service",
+                Scalar::Str(service_code(service)),
+                actor,
+                at,
+            )
         })
     }
 
@@ -215,13 +244,23 @@ impl Records {
         let category_code = json_code(&category)?;
         let requester = self.actor.user_id.hyphenated().to_string();
         let requested_at = doc::meta::format_instant(self.now());
-        let id = self.create(Schema::EquipmentRequest, Some(child_id), move |doc, actor, at| {
-            doc::set_scalar(doc, "service", Scalar::Str(service_code(service)), actor, at)?;
-            doc::set_scalar(doc, "category", Scalar::Str(category_code), actor, at)?;
-            doc::set_scalar(doc, "requested_by", Scalar::Str(requester), actor, at)?;
-            doc::set_scalar(doc, "requested_at", Scalar::Str(requested_at), actor, at)?;
-            doc::set_scalar(doc, "priority", Scalar::Str("routine".into()), actor, at)
-        })?;
+        let id = self.create(
+            Schema::EquipmentRequest,
+            Some(child_id),
+            move |doc, actor, at| {
+                doc::set_scalar(
+                    doc,
+                    "service",
+                    Scalar::Str(service_code(service)),
+                    actor,
+                    at,
+                )?;
+                doc::set_scalar(doc, "category", Scalar::Str(category_code), actor, at)?;
+                doc::set_scalar(doc, "requested_by", Scalar::Str(requester), actor, at)?;
+                doc::set_scalar(doc, "requested_at", Scalar::Str(requested_at), actor, at)?;
+                doc::set_scalar(doc, "priority", Scalar::Str("routine".into()), actor, at)
+            },
+        )?;
         // W1: the status derives from the transition log, which starts with (new) → draft.
         self.transition(id, Status::Draft, TransitionInput::at(self.now()))?;
         Ok(id)
@@ -284,17 +323,28 @@ impl Records {
 
     /// Adds a code to a code set (`CF-SET`), e.g. `reasons` + `dressing`.
     pub fn add_code(&self, id: RecordId, set_path: &str, code: &str) -> Result<()> {
-        self.edit(id, |d, actor, at| doc::add_code(d, set_path, code, actor, at))
+        self.edit(id, |d, actor, at| {
+            doc::add_code(d, set_path, code, actor, at)
+        })
     }
 
     /// Removes a code from a code set.
     pub fn remove_code(&self, id: RecordId, set_path: &str, code: &str) -> Result<()> {
-        self.edit(id, |d, actor, at| doc::remove_code(d, set_path, code, actor, at))
+        self.edit(id, |d, actor, at| {
+            doc::remove_code(d, set_path, code, actor, at)
+        })
     }
 
     /// Adds an item to a list (`CF-LIST`) and returns its stable item id.
-    pub fn add_item(&self, id: RecordId, list_path: &str, fields: Map<String, Json>) -> Result<Uuid> {
-        self.edit(id, |d, actor, at| doc::add_item(d, list_path, fields, actor, at))
+    pub fn add_item(
+        &self,
+        id: RecordId,
+        list_path: &str,
+        fields: Map<String, Json>,
+    ) -> Result<Uuid> {
+        self.edit(id, |d, actor, at| {
+            doc::add_item(d, list_path, fields, actor, at)
+        })
     }
 
     /// Marks a list item removed (kept, never physically deleted).
@@ -304,7 +354,12 @@ impl Records {
 
     /// Records a child's weight (every weight recorded anywhere lands on the child), in kg
     /// with at most one decimal.
-    pub fn record_weight(&self, child_id: RecordId, kg: &str, measured_on: NaiveDate) -> Result<Uuid> {
+    pub fn record_weight(
+        &self,
+        child_id: RecordId,
+        kg: &str,
+        measured_on: NaiveDate,
+    ) -> Result<Uuid> {
         let tenths = parse_tenths(kg)?;
         let mut fields = Map::new();
         fields.insert("value_kg".into(), Json::from(tenths));
@@ -319,7 +374,13 @@ impl Records {
     /// Acknowledges a WARN with a reason (1–500 characters), stored in the record; it lapses
     /// when the value changes (`FLD-ACK`). Only a WARN the record currently has can be
     /// acknowledged.
-    pub fn acknowledge(&self, id: RecordId, rule_id: &str, path: &str, reason: &str) -> Result<Uuid> {
+    pub fn acknowledge(
+        &self,
+        id: RecordId,
+        rule_id: &str,
+        path: &str,
+        reason: &str,
+    ) -> Result<Uuid> {
         check_ack_reason(reason).map_err(|i| Error::Validation { issues: vec![i] })?;
         let report = self.validate(id, true)?;
         let issue = report
@@ -343,7 +404,10 @@ impl Records {
             "user_id".into(),
             Json::String(self.actor.user_id.hyphenated().to_string()),
         );
-        fields.insert("at".into(), Json::String(doc::meta::format_instant(self.now())));
+        fields.insert(
+            "at".into(),
+            Json::String(doc::meta::format_instant(self.now())),
+        );
         self.add_item(id, "acks", fields)
     }
 
@@ -411,7 +475,11 @@ impl Records {
         let child: Child = self.typed(child_id)?;
         let given = child.given_name.clone().unwrap_or_default();
         let family = child.family_name.clone().unwrap_or_default();
-        let name = match child.preferred_name.as_deref().filter(|p| !p.trim().is_empty()) {
+        let name = match child
+            .preferred_name
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+        {
             Some(p) => format!("{given} ({p}) {family}"),
             None => format!("{given} {family}"),
         };
@@ -428,7 +496,7 @@ impl Records {
 
     /// Who changed what and when (`RK-HISTORY`).
     pub fn history(&self, id: RecordId) -> Result<Vec<HistoryEntry>> {
-        self.store.read(id, |d| doc::history(d))
+        self.store.read(id, doc::history)
     }
 
     /// The record as it stood at `instant` (`RK-HISTORY`); `None` before it existed.
@@ -438,7 +506,7 @@ impl Records {
 
     /// Open clinical conflicts (`CF-CLINICAL`).
     pub fn conflicts(&self, id: RecordId) -> Result<Vec<Conflict>> {
-        self.store.read(id, |d| doc::conflicts(d))
+        self.store.read(id, doc::conflicts)
     }
 
     /// Resolves a conflict by writing the chosen value (action `resolve`).
@@ -465,12 +533,12 @@ impl Records {
                 issues: report.blocking,
             });
         }
-        self.edit(id, |d, actor, at| doc::sign(d, actor, at))
+        self.edit(id, doc::sign)
     }
 
     /// Countersigns an AP-signed record (`RK-COUNTERSIGN`): an OT HCPC-registered today.
     pub fn countersign(&self, id: RecordId) -> Result<SignState> {
-        self.edit(id, |d, actor, at| doc::countersign(d, actor, at))
+        self.edit(id, doc::countersign)
     }
 
     /// Adds an addendum to a signed record (`RK-ADDENDUM`, `RK-AMEND`).
@@ -481,27 +549,40 @@ impl Records {
         changes: &[FieldAmendment],
         reason: &str,
     ) -> Result<Uuid> {
-        self.edit(id, |d, actor, at| doc::add_addendum(d, text, changes, reason, actor, at))
+        self.edit(id, |d, actor, at| {
+            doc::add_addendum(d, text, changes, reason, actor, at)
+        })
     }
 
     /// Marks a record entered in error (`RK-EIE`): OT or approver, with a reason; permanent.
     pub fn mark_entered_in_error(&self, id: RecordId, reason: &str) -> Result<()> {
-        self.edit(id, |d, actor, at| doc::mark_entered_in_error(d, reason, actor, at))
+        self.edit(id, |d, actor, at| {
+            doc::mark_entered_in_error(d, reason, actor, at)
+        })
     }
 
     /// Adopts a change that raced the signature as an addendum (`CF-SIGN-RACE`).
     pub fn adopt_sign_race(&self, id: RecordId, change_hash: &str, reason: &str) -> Result<Uuid> {
-        self.edit(id, |d, actor, at| doc::adopt_sign_race(d, change_hash, reason, actor, at))
+        self.edit(id, |d, actor, at| {
+            doc::adopt_sign_race(d, change_hash, reason, actor, at)
+        })
     }
 
     /// Rejects a change that raced the signature; it stays in history (`CF-SIGN-RACE`).
     pub fn reject_sign_race(&self, id: RecordId, change_hash: &str, reason: &str) -> Result<()> {
-        self.edit(id, |d, actor, at| doc::reject_sign_race(d, change_hash, reason, actor, at))
+        self.edit(id, |d, actor, at| {
+            doc::reject_sign_race(d, change_hash, reason, actor, at)
+        })
     }
 
     /// Moves an equipment request through the workflow (W1–W19); refusals are
     /// `NotPermitted { rule_id }` in the order DOMAIN.md §3.6 gives.
-    pub fn transition(&self, id: RecordId, to: Status, mut input: TransitionInput) -> Result<Status> {
+    pub fn transition(
+        &self,
+        id: RecordId,
+        to: Status,
+        mut input: TransitionInput,
+    ) -> Result<Status> {
         let req: EquipmentRequest = self.typed(id)?;
         let ra = match req.risk_assessment_id {
             Some(ra_id) => self.typed(RecordId::from_uuid(ra_id)).ok(),
@@ -519,7 +600,9 @@ impl Records {
             Ok(Json::Object(m)) => m,
             Ok(_) | Err(_) => return Err(Error::Internal("transition did not serialize".into())),
         };
-        self.edit(id, |d, actor, at| doc::add_item(d, "transitions", fields, actor, at))?;
+        self.edit(id, |d, actor, at| {
+            doc::add_item(d, "transitions", fields, actor, at)
+        })?;
         Ok(t.to)
     }
 
@@ -543,7 +626,8 @@ impl Records {
             .or_else(|| eligibility::triage_as_of(&referral))
             .unwrap_or_else(|| self.today());
         let outcome = eligibility::evaluate(service, &child, &referral, as_of, &self.config);
-        let snapshot = eligibility::snapshot(outcome.clone(), as_of, self.now(), self.actor.user_id);
+        let snapshot =
+            eligibility::snapshot(outcome.clone(), as_of, self.now(), self.actor.user_id);
         let snapshot_json = serde_json::to_value(&snapshot)
             .map_err(|e| Error::Internal(format!("eligibility snapshot: {e}")))?;
         let disposition = eligibility::disposition_for(service, &outcome);
@@ -610,4 +694,3 @@ impl ValidationReport {
         self.blocking.is_empty()
     }
 }
-

@@ -38,7 +38,11 @@ pub struct ValidationReport {
 }
 
 pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<ValidationReport> {
-    let stage = if final_stage { Stage::Final } else { Stage::Draft };
+    let stage = if final_stage {
+        Stage::Final
+    } else {
+        Stage::Draft
+    };
     let json = r.json(id)?;
     let schema: Schema = serde_json::from_value(json.get("schema").cloned().unwrap_or_default())
         .map_err(|e| crate::Error::Corrupt {
@@ -58,7 +62,9 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
         Schema::Child => {
             let child: Child = r.typed(id)?;
             let others = team_children(r, id)?;
-            run(&child, &conflicts, |c: &Child| validate_child(c, &others, today, stage))?
+            run(&child, &conflicts, |c: &Child| {
+                validate_child(c, &others, today, stage)
+            })?
         }
         Schema::Referral => {
             let referral: Referral = r.typed(id)?;
@@ -69,7 +75,9 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
             })?;
             if let Some(service) = referral.service {
                 let as_of = eligibility::triage_as_of(&referral).unwrap_or(today);
-                out.0.extend(eligibility::warnings(service, &child, &referral, as_of, &config));
+                out.0.extend(eligibility::warnings(
+                    service, &child, &referral, as_of, &config,
+                ));
             }
             out
         }
@@ -85,7 +93,9 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
                 photo_attached: false,
                 sign_date: Some(today),
             };
-            run(&a, &conflicts, |x: &Assessment| assessment::validate(x, &ctx))?
+            run(&a, &conflicts, |x: &Assessment| {
+                assessment::validate(x, &ctx)
+            })?
         }
         Schema::RiskAssessment => {
             let ra: RiskAssessment = r.typed(id)?;
@@ -114,7 +124,9 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
                 as_of: today,
                 risk_assessment: ra.as_ref(),
             };
-            run(&req, &conflicts, |x: &EquipmentRequest| equipment::validate(x, &ctx))?
+            run(&req, &conflicts, |x: &EquipmentRequest| {
+                equipment::validate(x, &ctx)
+            })?
         }
     };
     let blocking = blocking(&issues, &acks).into_iter().cloned().collect();
@@ -141,18 +153,20 @@ where
 }
 
 fn child_of<R: Record>(r: &Records, record: &R) -> Result<Child> {
-    let id = record.envelope().child_id.ok_or_else(|| crate::Error::Corrupt {
-        record: Some(record.envelope().id),
-        detail: "record without child_id".into(),
-    })?;
+    let id = record
+        .envelope()
+        .child_id
+        .ok_or_else(|| crate::Error::Corrupt {
+            record: Some(record.envelope().id),
+            detail: "record without child_id".into(),
+        })?;
     r.typed(id)
 }
 
 /// The team's other children, for `CH-DUPLICATE`, from the store's caseload projection (a
 /// device holds one team's records; the caseload lists active children only).
 fn team_children(r: &Records, except: RecordId) -> Result<Vec<ChildSummary>> {
-    Ok(r
-        .store
+    Ok(r.store
         .caseload()?
         .into_iter()
         .filter(|c| c.child_id != except)
