@@ -12,7 +12,7 @@ use std::{
 
 use homevisit_core::{store::Store as CoreStore, RecordId};
 
-use crate::store::CaseloadItem;
+use crate::store::{CaseloadItem, RecordItem};
 
 /// Told the caseload after every change (the app's caseload screen).
 #[uniffi::export(with_foreign)]
@@ -28,9 +28,18 @@ pub trait RecordObserver: Send + Sync {
     fn on_record_changed(&self, record_id: String);
 }
 
+/// Told the records the server lacks changes of, after every change and every sync (the
+/// app's sync-status badge and "unsynced" filter).
+#[uniffi::export(with_foreign)]
+pub trait SyncStatusObserver: Send + Sync {
+    /// The records that are not `synced` now (local only, pending or in conflict).
+    fn on_sync_status(&self, unsynced: Vec<RecordItem>);
+}
+
 enum Entry {
     Caseload(Arc<dyn CaseloadObserver>),
     Record(RecordId, Arc<dyn RecordObserver>),
+    SyncStatus(Arc<dyn SyncStatusObserver>),
 }
 
 /// The registered observers of one store.
@@ -73,6 +82,14 @@ impl Observers {
         self.add(Entry::Record(id, o))
     }
 
+    /// Registers a sync-status observer.
+    pub fn add_sync_status(
+        self: &Arc<Self>,
+        o: Arc<dyn SyncStatusObserver>,
+    ) -> Arc<ObserverHandle> {
+        self.add(Entry::SyncStatus(o))
+    }
+
     fn remove(&self, id: u64) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.remove(&id);
@@ -99,23 +116,33 @@ impl Observers {
     /// Tells the observers that `changed` (or, with `None`, possibly any record) changed. The
     /// callbacks run outside the registry lock, so a callback may cancel its own handle.
     pub fn notify(&self, store: &CoreStore, changed: Option<RecordId>) {
-        let (caseload, records): (Vec<_>, Vec<_>) = match self.entries.lock() {
+        let (caseload, records, statuses) = match self.entries.lock() {
             Ok(entries) => {
                 let mut c = Vec::new();
                 let mut r = Vec::new();
+                let mut st = Vec::new();
                 for e in entries.values() {
                     match e {
                         Entry::Caseload(o) => c.push(o.clone()),
+                        Entry::SyncStatus(o) => st.push(o.clone()),
                         Entry::Record(id, o) if changed.is_none() || changed == Some(*id) => {
                             r.push((*id, o.clone()))
                         }
                         Entry::Record(..) => {}
                     }
                 }
-                (c, r)
+                (c, r, st)
             }
             Err(_) => return,
         };
+        if !statuses.is_empty() {
+            if let Ok(rows) = store.unsynced_records() {
+                let items: Vec<RecordItem> = rows.into_iter().map(RecordItem::from).collect();
+                for o in statuses {
+                    o.on_sync_status(items.clone());
+                }
+            }
+        }
         if !caseload.is_empty() {
             if let Ok(rows) = store.caseload() {
                 let items: Vec<CaseloadItem> = rows.into_iter().map(CaseloadItem::from).collect();

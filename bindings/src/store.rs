@@ -21,7 +21,7 @@ use serde_json::Value as Json;
 
 use crate::{
     error::{FfiResult, HomeVisitError},
-    observe::{CaseloadObserver, ObserverHandle, Observers, RecordObserver},
+    observe::{CaseloadObserver, ObserverHandle, Observers, RecordObserver, SyncStatusObserver},
     types::{
         parse_date, parse_id, truncate, Banner, FieldConflict, FieldValue, HistoryItem, Identity,
         Service, SignState, ValidationIssue,
@@ -747,6 +747,19 @@ impl Store {
         let handle = self.observers.add_caseload(observer.clone());
         if let Ok(c) = self.core.caseload() {
             observer.on_caseload(c.into_iter().map(CaseloadItem::from).collect());
+        }
+        handle
+    }
+
+    /// Calls `observer` with the unsynced records now and after every change and sync, until
+    /// the returned handle is cancelled or dropped.
+    pub fn observe_sync_status(
+        &self,
+        observer: Arc<dyn SyncStatusObserver>,
+    ) -> Arc<ObserverHandle> {
+        let handle = self.observers.add_sync_status(observer.clone());
+        if let Ok(rows) = self.core.unsynced_records() {
+            observer.on_sync_status(rows.into_iter().map(RecordItem::from).collect());
         }
         handle
     }

@@ -41,6 +41,12 @@ class SyncTest {
             val store = Store.open(Files.createTempDirectory("hv").resolve("s.db").toString(), ByteArray(32) { 9 }, identity)
             val child = store.createChild("Nia", "Evans", "2013-09-30")
             assertEquals(SyncStatus.LOCAL_ONLY, store.syncStatus(child))
+            val unsyncedSeen = CopyOnWriteArrayList<Int>()
+            val statusHandle = store.observeSyncStatus(object : SyncStatusObserver {
+                override fun onSyncStatus(unsynced: List<RecordItem>) {
+                    unsyncedSeen.add(unsynced.size)
+                }
+            })
             val progress = CopyOnWriteArrayList<SyncProgress>()
             val client = SyncClient(store, "ws://$addr/sync", token)
             val summary = runBlocking {
@@ -54,6 +60,10 @@ class SyncTest {
             assertTrue(summary.toString(), summary.docsSent >= 1UL)
             assertTrue("progress was reported", progress.isNotEmpty())
             assertEquals(SyncStatus.SYNCED, store.syncStatus(child))
+            // The sync-status observer saw the child unsynced, then nothing left to sync.
+            assertEquals(1, unsyncedSeen.first())
+            assertEquals(0, unsyncedSeen.last())
+            statusHandle.cancel()
             // A bad token is Unauthorized, typed.
             try {
                 runBlocking { SyncClient(store, "ws://$addr/sync", "00".repeat(32)).sync(object : SyncProgressObserver {
