@@ -49,6 +49,9 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// Runs a team server on a temporary database with an OT's and an AP's tablet, offline
+    /// edits, a conflict and sync, and prints what happened.
+    Demo,
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +161,14 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             println!("listening {addr}");
             tracing::info!(%addr, data_dir = %data_dir.display(), "serving");
             homevisit_server::serve(listener, App::new(store, config)).await?;
+            Ok(None)
+        }
+        Command::Demo => {
+            let dir = tempfile::tempdir()?;
+            let account = homevisit_server::demo::run(dir.path())
+                .await
+                .map_err(|e| -> Box<dyn std::error::Error> { e.to_string().into() })?;
+            print!("{account}");
             Ok(None)
         }
         Command::Team {
