@@ -67,6 +67,22 @@ fn saf_lost_edit_every_reported_save_survives_sigkill() {
             .unwrap();
         let lost: Vec<_> = reported.difference(&stored).collect();
         assert!(lost.is_empty(), "round {round}: saved edits lost: {lost:?}");
+        // The projection and status written with the last committed edit match the document:
+        // rebuilding them from the document changes nothing.
+        let summary = store.record_summary(id).unwrap();
+        assert!(summary.is_some(), "round {round}: the record is listed");
+        let heads = store.read(id, |d| Ok(d.get_heads())).unwrap();
+        let mut stored_heads = store.local_heads(id).unwrap().unwrap();
+        let mut doc_heads = heads;
+        stored_heads.sort();
+        doc_heads.sort();
+        assert_eq!(
+            stored_heads, doc_heads,
+            "round {round}: stored heads are the document's"
+        );
+        let report = store.rebuild_projections().unwrap();
+        assert!(report.corrupt.is_empty());
+        assert_eq!(store.record_summary(id).unwrap(), summary, "round {round}");
         store.close().unwrap();
     }
     assert!(

@@ -11,6 +11,7 @@ use automerge::{transaction::Transactable, AutoCommit, ROOT};
 use homevisit_core::{
     doc,
     store::{db::apply_key, CompactionPolicy, Encryption, Store, StoreKey, StoreOptions},
+    sync::LocalDocs,
     Error, RecordId,
 };
 use store_support::*;
@@ -50,7 +51,7 @@ fn compaction_keeps_content_heads_and_history_identical() {
     assert_eq!(store.storage(id).unwrap().chunk_count, 10);
     let heads = store.local_heads(id).unwrap();
     let json = store.read(id, |d| doc::to_json(d)).unwrap();
-    let history = store.read(id, |d| doc::history(d)).unwrap();
+    let history = store.read(id, doc::history).unwrap();
 
     assert!(store.compact(id).unwrap());
     assert!(!store.compact(id).unwrap(), "nothing left to fold");
@@ -66,7 +67,7 @@ fn compaction_keeps_content_heads_and_history_identical() {
     expected.sort();
     assert_eq!(reloaded, expected);
     assert_eq!(store.read(id, |d| doc::to_json(d)).unwrap(), json);
-    assert_eq!(store.read(id, |d| doc::history(d)).unwrap(), history);
+    assert_eq!(store.read(id, doc::history).unwrap(), history);
     // Edits continue on top of the snapshot.
     store
         .edit(id, |d| set(d, &a, "preferred_name", "after"))
@@ -149,6 +150,62 @@ fn disk_full_saves_nothing_partial_and_the_store_works_after_space_returns() {
     let saved = store.read(id, |d| doc::to_json(d)).unwrap();
     assert_eq!(saved["gp_practice_name"], serde_json::json!(big));
     store.check_integrity(true).unwrap();
+}
+
+#[test]
+fn disk_full_while_receiving_from_the_server_keeps_neither_changes_nor_sync_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = ot(Uuid::new_v4());
+    let device = open_with(&dir.path().join("device.db"), StoreOptions::default());
+    let server = open_with(&dir.path().join("server.db"), StoreOptions::default());
+    let id = RecordId::new();
+    device
+        .create(id, child_doc(&a, id, "Amara", "Okafor", "", ""))
+        .unwrap();
+    server
+        .insert_remote_document(id, &device.save_document(id).unwrap().unwrap())
+        .unwrap();
+    let big: String = (0..40_000u32)
+        .map(|i| char::from(b'a' + ((i.wrapping_mul(2_654_435_761) >> 13) % 26) as u8))
+        .collect();
+    server
+        .edit(id, |d| set(d, &a, "gp_practice_name", &big))
+        .unwrap();
+
+    let heads = device.local_heads(id).unwrap();
+    device
+        .set_max_pages(Some(device.page_count().unwrap()))
+        .unwrap();
+    let mut server_state = automerge::sync::State::new();
+    let mut device_state = automerge::sync::State::new();
+    let mut failed = false;
+    let mut state_before = None;
+    for _ in 0..10 {
+        let to_device = LocalDocs::generate_sync_message(&server, id, &mut server_state).unwrap();
+        let Some(m) = to_device else { break };
+        state_before = device.load_sync_state(id).unwrap();
+        match LocalDocs::receive_sync_message(&device, id, &mut device_state, m) {
+            Ok(()) => {}
+            Err(Error::DiskFull) => {
+                failed = true;
+                break;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+        if let Some(m) = LocalDocs::generate_sync_message(&device, id, &mut device_state).unwrap() {
+            LocalDocs::receive_sync_message(&server, id, &mut server_state, m).unwrap();
+        }
+    }
+    assert!(failed, "the big change did not fit");
+    assert_eq!(device.local_heads(id).unwrap(), heads, "nothing partial");
+    assert_eq!(
+        device.load_sync_state(id).unwrap(),
+        state_before,
+        "the new sync state was not saved without its changes"
+    );
+    device.set_max_pages(None).unwrap();
+    let json = device.read(id, |d| doc::to_json(d)).unwrap();
+    assert!(json.get("gp_practice_name").is_none());
 }
 
 #[test]

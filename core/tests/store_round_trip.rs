@@ -335,7 +335,7 @@ fn saf_silent_conflict_two_devices_syncing_through_their_stores_see_the_conflict
     sync_pair(&a, &b, id);
     assert_eq!(a.local_heads(id).unwrap(), b.local_heads(id).unwrap());
     for s in [&a, &b] {
-        let conflicts = s.read(id, |d| doc::conflicts(d)).unwrap();
+        let conflicts = s.read(id, doc::conflicts).unwrap();
         assert_eq!(conflicts.len(), 1);
         let listed = s.records_with_conflicts().unwrap();
         assert_eq!(listed.iter().map(|r| r.id).collect::<Vec<_>>(), vec![id]);

@@ -67,11 +67,13 @@ pub struct ChildProjection {
     pub nhs_number: Option<String>,
 }
 
-fn text_at(doc: &AutoCommit, path: &str) -> Result<Option<String>> {
-    Ok(match doc::value_at(doc, path, None)? {
-        Some(Json::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+/// A root-level (or dotted) string value; anything else, or a path a hostile peer made
+/// unreadable, is `None`: a projection must never stop a record from being stored.
+fn text_at(doc: &AutoCommit, path: &str) -> Option<String> {
+    match doc::value_at(doc, path, None) {
+        Ok(Some(Json::String(s))) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         _ => None,
-    })
+    }
 }
 
 fn kind_label(schema: &str) -> &'static str {
@@ -100,20 +102,20 @@ fn sign_state_code(state: SignState) -> &'static str {
 /// Takes `&mut` because conflict detection reads the change graph, which closes automerge's
 /// open transaction first; nothing is changed.
 pub fn project(id: RecordId, doc: &mut AutoCommit) -> Result<Projection> {
-    let schema_code = text_at(doc, "schema")?.unwrap_or_else(|| UNKNOWN_SCHEMA.to_owned());
+    let schema_code = text_at(doc, "schema").unwrap_or_else(|| UNKNOWN_SCHEMA.to_owned());
     let schema = doc::record_schema(doc).ok();
-    let state = text_at(doc, "record_status.state")?.unwrap_or_else(|| "active".to_owned());
-    let child_id = text_at(doc, "child_id")?.and_then(|s| s.parse::<RecordId>().ok());
-    let team_id = text_at(doc, "team_id")?;
+    let state = text_at(doc, "record_status.state").unwrap_or_else(|| "active".to_owned());
+    let child_id = text_at(doc, "child_id").and_then(|s| s.parse::<RecordId>().ok());
+    let team_id = text_at(doc, "team_id");
 
     let child = if schema == Some(Schema::Child) {
         let nhs =
-            text_at(doc, "nhs_number")?.map(|n| n.chars().filter(|c| !c.is_whitespace()).collect());
+            text_at(doc, "nhs_number").map(|n| n.chars().filter(|c| !c.is_whitespace()).collect());
         Some(ChildProjection {
-            given_name: text_at(doc, "given_name")?,
-            family_name: text_at(doc, "family_name")?,
-            preferred_name: text_at(doc, "preferred_name")?,
-            date_of_birth: text_at(doc, "date_of_birth")?,
+            given_name: text_at(doc, "given_name"),
+            family_name: text_at(doc, "family_name"),
+            preferred_name: text_at(doc, "preferred_name"),
+            date_of_birth: text_at(doc, "date_of_birth"),
             nhs_number: nhs,
         })
     } else {
@@ -129,7 +131,7 @@ pub fn project(id: RecordId, doc: &mut AutoCommit) -> Result<Projection> {
     };
     let status = match sign_state {
         Some(s) => sign_state_code(s).to_owned(),
-        None => text_at(doc, "status")?.unwrap_or_else(|| state.clone()),
+        None => text_at(doc, "status").unwrap_or_else(|| state.clone()),
     };
     let conflict_count = match schema {
         Some(_) => doc::conflicts(doc).map(|c| c.len()).unwrap_or(0),

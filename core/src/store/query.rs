@@ -161,16 +161,24 @@ pub(crate) fn awaiting_signature(conn: &Connection) -> Result<Vec<RecordSummary>
     )
 }
 
+/// One pass over the records grouped by child (an `OR` in correlated subqueries would scan the
+/// table once per child); the child record's own row adds its conflict and sync state.
 const CASELOAD_SELECT: &str = "
 SELECT c.id, c.given_name, c.family_name, c.preferred_name, c.date_of_birth, c.nhs_number,
-       (SELECT count(*) FROM records r WHERE r.child_id = c.id AND r.state = 'active'),
-       (SELECT count(*) FROM records r WHERE (r.child_id = c.id OR r.id = c.id)
-            AND r.conflict_count > 0),
-       (SELECT count(*) FROM records r WHERE (r.child_id = c.id OR r.id = c.id)
-            AND r.sync_status IN ('local_only', 'pending')),
-       (SELECT count(*) FROM records r WHERE r.child_id = c.id AND r.state = 'active'
-            AND (r.needs_signature OR r.needs_countersignature))
-FROM children c JOIN records cr ON cr.id = c.id";
+       coalesce(agg.n, 0),
+       coalesce(agg.conflicts, 0) + (cr.conflict_count > 0),
+       coalesce(agg.unsynced, 0) + (cr.sync_status IN ('local_only', 'pending')),
+       coalesce(agg.awaiting, 0)
+FROM children c
+JOIN records cr ON cr.id = c.id
+LEFT JOIN (
+    SELECT child_id,
+           sum(state = 'active') AS n,
+           sum(conflict_count > 0) AS conflicts,
+           sum(sync_status IN ('local_only', 'pending')) AS unsynced,
+           sum(state = 'active' AND (needs_signature OR needs_countersignature)) AS awaiting
+    FROM records WHERE child_id IS NOT NULL GROUP BY child_id
+) agg ON agg.child_id = c.id";
 
 const CASELOAD_ORDER: &str =
     "ORDER BY c.family_name COLLATE NOCASE, c.given_name COLLATE NOCASE, c.id";

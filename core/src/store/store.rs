@@ -387,7 +387,7 @@ impl Inner {
             .ok_or(Error::NotFound(id))?;
         self.loads.fetch_add(1, Ordering::Relaxed);
         let mut cache = lock(&self.cache);
-        if before % 2 == 0 && self.write_seq.load(Ordering::SeqCst) == before {
+        if before.is_multiple_of(2) && self.write_seq.load(Ordering::SeqCst) == before {
             Ok(cache.insert_if_absent(id, CachedDoc::new(doc)))
         } else {
             // A write overlapped the load: this copy is a consistent committed state, good for
@@ -645,6 +645,9 @@ impl Store {
     /// setters); its new changes, the projection and the sync status are then saved in one
     /// transaction before `edit` returns. If `f` fails, or saving fails (e.g.
     /// [`Error::DiskFull`]), nothing of the change remains, on disk or in memory.
+    ///
+    /// Edits are serialised (one writer). `f` must not call back into the store for the same
+    /// record: the record is locked while `f` runs.
     pub fn edit<T>(&self, id: RecordId, f: impl FnOnce(&mut AutoCommit) -> Result<T>) -> Result<T> {
         let inner = self.inner()?;
         let mut conn = lock(&inner.writer);
@@ -667,7 +670,6 @@ impl Store {
             return Err(refuse_unattributed());
         }
         let saved = save_changes(
-            &inner,
             &mut conn,
             id,
             &mut cached,
@@ -689,6 +691,7 @@ impl Store {
 
     /// Reads a record's document. `f` gets `&mut` only because automerge needs it to read the
     /// change graph; a closure that changes the document is refused and the change dropped.
+    /// `f` must not call back into the store for the same record (it is locked meanwhile).
     pub fn read<T>(&self, id: RecordId, f: impl FnOnce(&mut AutoCommit) -> Result<T>) -> Result<T> {
         let inner = self.inner()?;
         let handle = loop {
@@ -974,7 +977,6 @@ impl Store {
             return Err(refuse_unattributed());
         }
         let saved = save_changes(
-            &inner,
             &mut conn,
             id,
             &mut cached,
@@ -1176,7 +1178,6 @@ fn damaged(id: RecordId) -> Projection {
 /// status (from `next_status`) and optional sync state, in one transaction. `Ok(None)` when
 /// nothing changed (then only a given sync state is written).
 fn save_changes(
-    inner: &Inner,
     conn: &mut Connection,
     id: RecordId,
     cached: &mut CachedDoc,
@@ -1205,7 +1206,6 @@ fn save_changes(
     }
     tx.commit().sql()?;
     cached.saved_heads = heads;
-    let _ = inner;
     Ok(Some(storage))
 }
 

@@ -69,7 +69,7 @@ pub(crate) fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
 
 /// The inverse of [`encode_heads`]; a length that is not a multiple of 32 is corruption.
 pub(crate) fn decode_heads(id: RecordId, bytes: &[u8]) -> Result<Vec<ChangeHash>> {
-    if bytes.len() % 32 != 0 {
+    if !bytes.len().is_multiple_of(32) {
         return Err(Error::Corrupt {
             record: Some(id),
             detail: format!("stored heads have {} bytes", bytes.len()),
