@@ -71,8 +71,19 @@ pub struct FrameSeen {
     pub payload_len: u64,
 }
 
-/// Decides per binary frame (direction, payload) whether it passes; `false` drops it.
-pub type FrameFilter = Arc<dyn Fn(Direction, &[u8]) -> bool + Send + Sync>;
+/// What a [`FrameFilter`] does with one binary frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Forward it unchanged.
+    Pass,
+    /// Drop it.
+    Drop,
+    /// Send this payload instead (server → device frames only, which are unmasked).
+    Replace(Vec<u8>),
+}
+
+/// Decides per binary frame (direction, payload) what happens to it.
+pub type FrameFilter = Arc<dyn Fn(Direction, &[u8]) -> Verdict + Send + Sync>;
 
 /// The proxy; it stops accepting when dropped.
 #[derive(Debug)]
@@ -91,7 +102,8 @@ impl FaultProxy {
         Self::start_with(upstream, plan, seed, None).await
     }
 
-    /// A proxy that drops exactly the binary frames `filter` refuses (and injects no faults).
+    /// A proxy that drops or rewrites exactly the binary frames `filter` says (no random
+    /// faults).
     pub async fn filtering(upstream: SocketAddr, filter: FrameFilter) -> Self {
         Self::start_with(upstream, FaultPlan::NONE, 0, Some(filter)).await
     }
@@ -214,10 +226,16 @@ async fn pump(
             return;
         };
         let data = opcode <= 2;
+        let mut frame = frame;
         if opcode == 2 {
             if let Some(filter) = &shared.filter {
-                if !filter(direction, &payload(&frame)) {
-                    continue;
+                match filter(direction, &payload(&frame)) {
+                    Verdict::Pass => {}
+                    Verdict::Drop => continue,
+                    Verdict::Replace(bytes) => {
+                        assert_eq!(direction, Direction::ToDevice, "device frames are masked");
+                        frame = unmasked_binary_frame(&bytes);
+                    }
                 }
             }
             shared.frames.lock().unwrap().push(FrameSeen {
@@ -285,6 +303,24 @@ async fn copy_http_head(from: &mut OwnedReadHalf, to: &mut OwnedWriteHalf) -> Op
             return None;
         }
     }
+}
+
+/// One final, unmasked binary frame carrying `payload` (RFC 6455 §5.2).
+fn unmasked_binary_frame(payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x82];
+    match payload.len() {
+        n if n < 126 => frame.push(n as u8),
+        n if n <= usize::from(u16::MAX) => {
+            frame.push(126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(payload);
+    frame
 }
 
 /// A frame's payload, unmasked (device frames are masked, RFC 6455 §5.3).

@@ -121,10 +121,19 @@ async fn run(seed: u64) {
     );
 }
 
+/// Seeds 1–3 by default; `HOMEVISIT_FAULT_SEEDS=7,8,9` replays or explores others.
+fn seeds() -> Vec<u64> {
+    std::env::var("HOMEVISIT_FAULT_SEEDS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 2, 3])
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saf_lost_edit_replicas_converge_after_a_faulty_network_heals_and_nothing_acknowledged_is_lost(
 ) {
-    for seed in [1, 2, 3] {
+    for seed in seeds() {
+        // A bound on a hang, not a timing assertion: a healthy run takes a few seconds.
         tokio::time::timeout(Duration::from_secs(120), run(seed))
             .await
             .unwrap_or_else(|_| panic!("seed {seed} did not finish in time"));

@@ -12,15 +12,27 @@ use homevisit_tests::{
 
 /// Syncs `records` records up, then reconnects with nothing changed through a counting proxy.
 /// Returns the report and the binary frames (direction, payload bytes) of that reconnect.
-async fn idle_reconnect(records: usize) -> (SyncReport, Vec<(Direction, u64)>) {
+///
+/// The catch-up cursor is the team's commit count, and CBOR writes 10 in one byte but 2000 in
+/// three; `min_commits` makes the small team commit enough (≥ 256) that both cursors take the
+/// same three bytes, so that what is compared is the effect of the record count alone.
+async fn idle_reconnect(records: usize, min_commits: usize) -> (SyncReport, Vec<(Direction, u64)>) {
     let server = TestServer::start().await;
     let team = server.team("North").await;
     let proxy = FaultProxy::transparent(server.addr).await;
     let device = Device::join_via(&server, &team, proxy.url(), SyncConfig::default()).await;
-    device.create_children(records);
+    let ids = device.create_children(records);
     let first = device.sync().await.unwrap();
     assert!(first.complete, "{first:?}");
     assert_eq!(first.docs_sent, records as u64);
+    let mut commits = records;
+    while commits < min_commits {
+        for id in &ids {
+            device.set_str(*id, "family_name", &format!("Name {commits}"));
+        }
+        device.sync().await.unwrap();
+        commits += records;
+    }
     assert!(device.unsynced().is_empty());
 
     proxy.clear_frames();
@@ -35,8 +47,10 @@ async fn idle_reconnect(records: usize) -> (SyncReport, Vec<(Direction, u64)>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnect_with_nothing_changed_is_one_small_round_trip_for_10_and_2000_records() {
-    let (small, small_frames) = idle_reconnect(10).await;
-    let (large, large_frames) = idle_reconnect(2000).await;
+    let (small, small_frames) = idle_reconnect(10, 256).await;
+    let (large, large_frames) = idle_reconnect(2000, 0).await;
+    assert!(small.cursor >= 256 && small.cursor < 65536, "{small:?}");
+    assert!(large.cursor >= 2000 && large.cursor < 65536, "{large:?}");
 
     for (report, frames) in [(&small, &small_frames), (&large, &large_frames)] {
         assert_eq!(report.round_trips, 1, "{report:?}");

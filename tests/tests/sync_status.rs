@@ -10,7 +10,7 @@ use homevisit_core::{
 };
 use homevisit_tests::{
     device::Device,
-    proxy::{Direction, FaultProxy},
+    proxy::{Direction, FaultProxy, Verdict},
     TestServer,
 };
 
@@ -55,8 +55,13 @@ async fn saf_lost_edit_a_record_the_server_stored_but_never_acknowledged_is_not_
     let no_acks = FaultProxy::filtering(
         server.addr,
         Arc::new(|direction, payload: &[u8]| {
-            direction == Direction::ToServer
-                || !matches!(Message::decode(payload), Ok(Message::Ack { .. }))
+            if direction == Direction::ToDevice
+                && matches!(Message::decode(payload), Ok(Message::Ack { .. }))
+            {
+                Verdict::Drop
+            } else {
+                Verdict::Pass
+            }
         }),
     )
     .await;

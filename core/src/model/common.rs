@@ -596,34 +596,16 @@ pub fn is_finally_signed(state: SignState) -> bool {
     matches!(state, SignState::Signed | SignState::Countersigned)
 }
 
-/// Whole days from `from` to `to` (local dates; DOMAIN.md §1.1 "days between").
-pub fn days_between(from: NaiveDate, to: NaiveDate) -> i64 {
-    (to - from).num_days()
-}
+pub use crate::rules::dates::{days_between, local_date as london_date};
 
 /// `d` plus `n` months, clamped to the month's end (2025-08-31 + 6 months = 2026-02-28), as
-/// DOMAIN.md §1.1 requires. Written out rather than delegated so the clamping is visible.
+/// DOMAIN.md §1.1 requires: [`crate::rules::dates::add_months`] for the forward steps the
+/// form rules take. An out-of-range year (beyond chrono's calendar) keeps the input.
 pub fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
-    use chrono::Datelike;
-    let total = i64::from(d.year()) * 12 + i64::from(d.month0()) + i64::from(n);
-    let year = i32::try_from(total.div_euclid(12)).unwrap_or(i32::MAX);
-    let month = u32::try_from(total.rem_euclid(12)).unwrap_or(0) + 1;
-    let mut day = d.day();
-    loop {
-        if let Some(date) = NaiveDate::from_ymd_opt(year, month, day) {
-            return date;
-        }
-        if day <= 28 {
-            // Only an out-of-range year gets here; keep the input rather than panic.
-            return d;
-        }
-        day -= 1;
-    }
-}
-
-/// The date of an instant on the Europe/London calendar (DOMAIN.md §1.1, `SAF-ELIG-DATE`).
-pub fn london_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&chrono_tz::Europe::London).date_naive()
+    i32::try_from(n)
+        .ok()
+        .and_then(|n| crate::rules::dates::add_months(d, n))
+        .unwrap_or(d)
 }
 
 #[cfg(test)]

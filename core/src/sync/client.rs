@@ -27,7 +27,7 @@ use tokio_tungstenite::{
         protocol::{frame::coding::CloseCode, CloseFrame, WebSocketConfig},
         Message as WsMessage,
     },
-    Connector, MaybeTlsStream, WebSocketStream,
+    MaybeTlsStream, WebSocketStream,
 };
 
 use super::{
@@ -252,20 +252,15 @@ impl<L: LocalDocs> SyncClient<L> {
         let ws_config = WebSocketConfig::default()
             .max_message_size(Some(self.config.max_message_bytes))
             .max_frame_size(Some(self.config.max_message_bytes));
-        let connector = if self.url.starts_with("wss://") {
-            Connector::Rustls(Arc::new(tls_config(&self.config.extra_root_certificates)?))
-        } else {
-            Connector::Plain
-        };
-        let connecting = tokio_tungstenite::connect_async_tls_with_config(
+        let connecting = open_socket(
             request,
-            Some(ws_config),
-            true,
-            Some(connector),
+            ws_config,
+            self.url.starts_with("wss://"),
+            &self.config.extra_root_certificates,
         );
         let (ws, _response) = tokio::time::timeout(self.config.response_timeout, connecting)
             .await
-            .map_err(|_| Error::Network("the server did not answer the connection".into()))?
+            .map_err(|_| Error::Network("the server did not answer the connection".into()))??
             .map_err(connect_error)?;
         let mut session = Session {
             client: self,
@@ -301,8 +296,52 @@ impl<L: LocalDocs> SyncClient<L> {
     }
 }
 
+type Upgrade =
+    std::result::Result<(Socket, tungstenite::handshake::client::Response), tungstenite::Error>;
+
+/// Opens the WebSocket: plain TCP for `ws://`, rustls for `wss://`.
+#[cfg(feature = "tls")]
+async fn open_socket(
+    request: tungstenite::handshake::client::Request,
+    config: WebSocketConfig,
+    tls: bool,
+    extra_roots: &[Vec<u8>],
+) -> Result<Upgrade> {
+    let connector = if tls {
+        tokio_tungstenite::Connector::Rustls(Arc::new(tls_config(extra_roots)?))
+    } else {
+        tokio_tungstenite::Connector::Plain
+    };
+    Ok(tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        Some(config),
+        true,
+        Some(connector),
+    )
+    .await)
+}
+
+/// Without the `tls` feature there is no `wss://` (only the iOS type check builds so).
+#[cfg(not(feature = "tls"))]
+async fn open_socket(
+    request: tungstenite::handshake::client::Request,
+    config: WebSocketConfig,
+    tls: bool,
+    _extra_roots: &[Vec<u8>],
+) -> Result<Upgrade> {
+    if tls {
+        return Err(Error::InvalidInput {
+            rule_id: "FLD-FORMAT".into(),
+            detail: "this build has no TLS support (cargo feature `tls`); wss:// is unavailable"
+                .into(),
+        });
+    }
+    Ok(tokio_tungstenite::connect_async_with_config(request, Some(config), true).await)
+}
+
 /// The rustls configuration for `wss://`: ring as the crypto provider (no OpenSSL on the
 /// device path), Mozilla's roots plus any configured extra anchors.
+#[cfg(feature = "tls")]
 fn tls_config(extra_roots: &[Vec<u8>]) -> Result<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -1217,13 +1256,8 @@ impl<L: LocalDocs> Session<'_, L> {
             .values()
             .filter(|s| **s == SyncStatus::Conflict)
             .count() as u64;
-        if report.cursor == 0 && !self.cursor_blocked {
-            report.cursor = self
-                .local(|l| l.meta(META_CURSOR))
-                .await?
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-        }
+        // What is stored, whether or not this session could move it.
+        report.cursor = self.stored_cursor().await?;
         report.complete = !self.incomplete && !self.cursor_blocked && remaining.is_empty();
         Ok(report)
     }
@@ -1250,4 +1284,89 @@ fn same_heads(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
     a.sort();
     b.sort();
     a == b
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_tungstenite::tungstenite::http::Response;
+
+    use super::*;
+    use crate::store::Store;
+
+    fn store() -> (tempfile::TempDir, Arc<Store>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_plain_for_tests_and_demo(dir.path().join("s.db")).unwrap();
+        (dir, Arc::new(store))
+    }
+
+    #[test]
+    fn an_address_that_is_not_ws_or_wss_is_refused() {
+        let (_dir, store) = store();
+        for url in ["http://server/sync", "server/sync", ""] {
+            let err = SyncClient::new(url, "t", Arc::clone(&store)).unwrap_err();
+            assert!(matches!(err, Error::InvalidInput { .. }), "{url}: {err:?}");
+        }
+        assert!(SyncClient::new("ws://server/sync", "t", Arc::clone(&store)).is_ok());
+        assert!(SyncClient::new("wss://server/sync", "t", store).is_ok());
+    }
+
+    #[test]
+    fn a_token_a_header_cannot_carry_is_refused() {
+        let (_dir, store) = store();
+        let err = SyncClient::new("ws://server/sync", "bad\ntoken", store).unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let (_dir, store) = store();
+        let client = SyncClient::new("ws://server/sync", "s3cr3t-token", store).unwrap();
+        assert!(!format!("{client:?}").contains("s3cr3t"));
+    }
+
+    fn http(status: u16) -> tungstenite::Error {
+        let response = Response::builder().status(status).body(None).unwrap();
+        tungstenite::Error::Http(Box::new(response))
+    }
+
+    #[test]
+    fn http_401_and_403_are_unauthorized_and_never_a_revocation() {
+        assert!(matches!(connect_error(http(401)), Error::Unauthorized));
+        // 403 could come from any proxy: credentials, but nothing is wiped for it.
+        assert!(matches!(connect_error(http(403)), Error::Unauthorized));
+        assert!(matches!(connect_error(http(503)), Error::Network(_)));
+        assert!(matches!(connect_error(http(404)), Error::Network(_)));
+    }
+
+    #[test]
+    fn heads_compare_as_sets() {
+        let a = ChangeHash([1; 32]);
+        let b = ChangeHash([2; 32]);
+        assert!(same_heads(&[a, b], &[b, a]));
+        assert!(!same_heads(&[a], &[a, b]));
+        assert!(same_heads(&[], &[]));
+    }
+
+    #[test]
+    fn only_record_level_errors_let_the_session_go_on() {
+        let id = RecordId::new();
+        assert!(per_document(&Error::Corrupt {
+            record: Some(id),
+            detail: "x".into()
+        }));
+        assert!(per_document(&Error::NotFound(id)));
+        assert!(!per_document(&Error::DiskFull));
+        assert!(!per_document(&Error::DatabaseClosed));
+        assert!(!per_document(&Error::Network("x".into())));
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn extra_root_certificates_must_parse() {
+        assert!(tls_config(&[]).is_ok());
+        assert!(matches!(
+            tls_config(&[vec![1, 2, 3]]),
+            Err(Error::InvalidInput { .. })
+        ));
+    }
 }
