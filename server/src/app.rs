@@ -100,7 +100,9 @@ impl<S: ServerStore> App<S> {
             docs,
             metrics,
             config: Arc::new(config),
-            peer_id: format!("homevisit-server-{}", uuid::Uuid::new_v4()),
+            // Short: the peer id travels in every message (senderId/targetId), and an idle
+            // reconnect is a handful of small messages.
+            peer_id: format!("hv-s-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
             storage_id: uuid::Uuid::new_v4().to_string(),
         }
     }
