@@ -41,16 +41,7 @@ const SHOWN_TESTS: usize = 6;
 /// still in progress (the document layer's conflicts and history, the sync issue, FHIR
 /// export). Each entry says whose work covers it. Remove an entry when its test lands —
 /// `every_rule_id_is_named_by_a_test` fails until you do.
-const PENDING: &[(&str, &str)] = &[
-    (
-        "FX-NHS-ID",
-        "FHIR Patient export (core/src/fhir); the CH-NHS-CHECK condition it uses is \
-         rules::nhs::passes_check",
-    ),
-    ("FX-UNITS", "FHIR export (core/src/fhir)"),
-    ("FX-EIE", "FHIR export (core/src/fhir)"),
-    ("FX-FINAL", "FHIR export (core/src/fhir)"),
-];
+const PENDING: &[(&str, &str)] = &[];
 
 // --- The §1.2 matcher ------------------------------------------------------------------
 
