@@ -139,23 +139,38 @@ pub fn patient(child: &Child) -> Json {
 
 /// A weight `Observation` (vital signs; LOINC 29463-7, SNOMED CT 27113001; UCUM kg).
 pub fn weight_observation(child: &Child, id: Uuid, kg_tenths: i64, on: NaiveDate) -> Json {
-    json!({
-        "resourceType": "Observation",
-        "id": id.to_string(),
-        "status": "final",
-        "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                     "code": "vital-signs" }] }],
-        "code": { "coding": [
-            { "system": LOINC, "code": "29463-7", "display": "Body weight" },
-            { "system": SNOMED, "code": "27113001", "display": "Body weight" } ] },
-        "subject": patient_ref(child),
-        "effectiveDateTime": on.to_string(),
-        "valueQuantity": { "value": tenths(kg_tenths), "unit": "kg", "system": UCUM, "code": "kg" }
-    })
+    vital_sign(
+        child,
+        id,
+        ("29463-7", "27113001", "Body weight"),
+        "kg",
+        kg_tenths,
+        on,
+    )
 }
 
 /// A height `Observation` (vital signs; LOINC 8302-2, SNOMED CT 50373000; UCUM cm).
 pub fn height_observation(child: &Child, id: Uuid, cm_tenths: i64, on: NaiveDate) -> Json {
+    vital_sign(
+        child,
+        id,
+        ("8302-2", "50373000", "Body height"),
+        "cm",
+        cm_tenths,
+        on,
+    )
+}
+
+/// A vital-signs `Observation` of a value stored in integer tenths, in UCUM `unit`
+/// (`FX-UNITS`).
+fn vital_sign(
+    child: &Child,
+    id: Uuid,
+    (loinc, snomed, display): (&str, &str, &str),
+    unit: &str,
+    value_tenths: i64,
+    on: NaiveDate,
+) -> Json {
     json!({
         "resourceType": "Observation",
         "id": id.to_string(),
@@ -163,11 +178,11 @@ pub fn height_observation(child: &Child, id: Uuid, cm_tenths: i64, on: NaiveDate
         "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category",
                                      "code": "vital-signs" }] }],
         "code": { "coding": [
-            { "system": LOINC, "code": "8302-2", "display": "Body height" },
-            { "system": SNOMED, "code": "50373000", "display": "Body height" } ] },
+            { "system": LOINC, "code": loinc, "display": display },
+            { "system": SNOMED, "code": snomed, "display": display } ] },
         "subject": patient_ref(child),
         "effectiveDateTime": on.to_string(),
-        "valueQuantity": { "value": tenths(cm_tenths), "unit": "cm", "system": UCUM, "code": "cm" }
+        "valueQuantity": { "value": tenths(value_tenths), "unit": unit, "system": UCUM, "code": unit }
     })
 }
 
