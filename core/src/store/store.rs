@@ -341,6 +341,29 @@ impl Inner {
         }
     }
 
+    /// Runs a mutation on a locked document. If it fails, or leaves operations uncommitted
+    /// (unattributed, `RK-ATTRIB`), whatever it did is discarded so nothing unsaved lingers in
+    /// the cache.
+    fn mutate_locked<T>(
+        &self,
+        id: RecordId,
+        cached: &mut CachedDoc,
+        f: impl FnOnce(&mut AutoCommit) -> Result<T>,
+    ) -> Result<T> {
+        let out = match f(&mut cached.doc) {
+            Ok(v) => v,
+            Err(e) => {
+                self.discard_if_changed(id, cached);
+                return Err(e);
+            }
+        };
+        if cached.doc.pending_ops() > 0 {
+            self.discard_if_changed(id, cached);
+            return Err(refuse_unattributed());
+        }
+        Ok(out)
+    }
+
     /// Locks a handle; `None` when it is stale (or was poisoned by a panic mid-change).
     fn lock_doc<'h>(
         &self,
@@ -658,17 +681,7 @@ impl Store {
                 "the document changed while it was being opened".into(),
             ));
         };
-        let out = match f(&mut cached.doc) {
-            Ok(v) => v,
-            Err(e) => {
-                inner.discard_if_changed(id, &mut cached);
-                return Err(e);
-            }
-        };
-        if cached.doc.pending_ops() > 0 {
-            inner.discard_if_changed(id, &mut cached);
-            return Err(refuse_unattributed());
-        }
+        let out = inner.mutate_locked(id, &mut cached, f)?;
         let saved = save_changes(
             &mut conn,
             id,
@@ -965,17 +978,7 @@ impl Store {
                 "the document changed while it was being opened".into(),
             ));
         };
-        let (out, state) = match f(&mut cached.doc) {
-            Ok(v) => v,
-            Err(e) => {
-                inner.discard_if_changed(id, &mut cached);
-                return Err(e);
-            }
-        };
-        if cached.doc.pending_ops() > 0 {
-            inner.discard_if_changed(id, &mut cached);
-            return Err(refuse_unattributed());
-        }
+        let (out, state) = inner.mutate_locked(id, &mut cached, f)?;
         let saved = save_changes(
             &mut conn,
             id,
