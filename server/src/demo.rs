@@ -207,9 +207,11 @@ pub async fn run(dir: &Path) -> DemoResult<String> {
     );
     for d in [&ot, &ap] {
         for c in d.records.conflicts(ra)? {
-            let values: Vec<String> = c
-                .values
-                .iter()
+            // Lowest value first, so the account reads the same on every run and device.
+            let mut sorted: Vec<_> = c.values.iter().collect();
+            sorted.sort_by_key(|v| v.value.as_i64());
+            let values: Vec<String> = sorted
+                .into_iter()
                 .map(|v| {
                     let who = v
                         .user_id()
