@@ -7,6 +7,7 @@
 
 uniffi::setup_scaffolding!();
 
+pub mod audit;
 pub mod error;
 pub mod observe;
 pub mod store;

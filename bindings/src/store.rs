@@ -343,6 +343,10 @@ impl Store {
     pub(crate) fn observers(&self) -> &Arc<Observers> {
         &self.observers
     }
+
+    pub(crate) fn records(&self) -> &Records {
+        &self.records
+    }
 }
 
 #[uniffi::export]
@@ -479,7 +483,7 @@ impl Store {
                 return Err(HomeVisitError::InvalidInput {
                     rule_id: "FLD-FORMAT".into(),
                     detail: "item fields must be a JSON object".into(),
-                })
+                });
             }
         };
         let item = self.records.add_item(id, &list_path, fields)?;

@@ -15,6 +15,7 @@ use automerge::{AutoCommit, ChangeHash};
 use homevisit_core::{
     doc,
     model::common::Schema,
+    rules::record_keeping::{AuditAction, AuditEntry},
     store::{
         db::apply_key,
         project,
@@ -171,10 +172,32 @@ fn write_v2(path: &Path) {
     store.close().unwrap();
 }
 
+/// The audit entry the v3 fixture holds.
+const AUDIT_USER: &str = "0f0e6d2c-3b4a-4c5d-8e9f-a0b1c2d3e4f5";
+const AUDIT_DEVICE: &str = "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d";
+
+/// Writes a v3 file through the store itself: the v2 content plus one audit entry.
+fn write_v3(path: &Path) {
+    write_v2(path);
+    let (child, _) = ids();
+    let store = Store::open(path, StoreKey::Raw(FIXTURE_KEY)).unwrap();
+    let entry = AuditEntry::new(
+        Uuid::parse_str(AUDIT_USER).unwrap(),
+        Uuid::parse_str(AUDIT_DEVICE).unwrap(),
+        child,
+        AuditAction::Export,
+        "2026-03-15T11:00:00Z".parse().unwrap(),
+        Some("school transition meeting".into()),
+    )
+    .unwrap();
+    store.append_audit(&entry).unwrap();
+    store.close().unwrap();
+}
+
 #[test]
 #[ignore = "generates the checked-in fixtures; run by hand when a schema version is added"]
 fn generate_store_fixtures() {
-    for (version, write) in [(1, write_v1 as fn(&Path)), (2, write_v2)] {
+    for (version, write) in [(1, write_v1 as fn(&Path)), (2, write_v2), (3, write_v3)] {
         let path = fixture(version);
         if path.exists() {
             // Never regenerate a released version's file.
@@ -266,4 +289,40 @@ fn the_v2_fixture_keeps_its_sync_bookkeeping() {
         store.load_sync_state(child).unwrap(),
         Some(vec![0x42, 0, 0])
     );
+}
+
+#[test]
+fn the_v3_fixture_keeps_its_audit_log() {
+    let (child, _) = ids();
+    let (_dir, path) = migrated_copy(3);
+    let store = Store::open(&path, StoreKey::Raw(FIXTURE_KEY)).unwrap();
+    let log = store.audit_log(Some(child)).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].entry.action, AuditAction::Export);
+    assert_eq!(log[0].entry.user_id.to_string(), AUDIT_USER);
+    assert_eq!(log[0].entry.device_id.to_string(), AUDIT_DEVICE);
+    assert_eq!(
+        log[0].entry.purpose.as_deref(),
+        Some("school transition meeting")
+    );
+    assert_eq!(store.pending_audit(10).unwrap().len(), 1);
+}
+
+#[test]
+fn earlier_versions_gain_an_empty_append_only_audit_log() {
+    for version in 1..=2 {
+        let (_dir, path) = migrated_copy(version);
+        let store = Store::open(&path, StoreKey::Raw(FIXTURE_KEY)).unwrap();
+        assert!(store.audit_log(None).unwrap().is_empty(), "v{version}");
+        store.close().unwrap();
+        let conn = open_raw(&path);
+        let triggers: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(triggers, 3, "v{version}");
+    }
 }

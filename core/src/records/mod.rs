@@ -18,6 +18,7 @@ pub use self::validation::ValidationReport;
 use crate::{
     doc::{self, clinical, Conflict, FieldAmendment, HistoryEntry, Scalar, SignRace},
     error::{Error, Result},
+    fhir::{export_child, ChildRecords, ExportContext},
     ids::RecordId,
     model::{
         child::Child,
@@ -33,9 +34,10 @@ use crate::{
         fields::parse_tenths,
         issue::check_ack_reason,
         nhs,
+        record_keeping::{AuditAction, AuditEntry},
         workflow::{self, TransitionInput, WorkflowContext},
     },
-    store::Store,
+    store::{LoggedAudit, Store},
 };
 
 /// Where "now" comes from. Rules never read the clock; the service does, once per action.
@@ -430,8 +432,27 @@ impl Records {
 
     // -- reading -------------------------------------------------------------------------------
 
-    /// The record as the app shows it, with the child banner.
+    /// Writes an audit entry for `id` (`RK-AUDIT`), refusing an export without a purpose.
+    fn audit(&self, id: RecordId, action: AuditAction, purpose: Option<String>) -> Result<()> {
+        let entry = AuditEntry::new(
+            self.actor.user_id,
+            self.actor.device_id,
+            id,
+            action,
+            self.now(),
+            purpose,
+        )?;
+        self.store.append_audit(&entry).map(|_| ())
+    }
+
+    /// The record as the app shows it, with the child banner. Showing a record is viewing it:
+    /// this writes a `view` audit entry first (`RK-AUDIT`), and if the entry cannot be
+    /// written (disk full, closed store) the record is not shown.
     pub fn view(&self, id: RecordId) -> Result<RecordView> {
+        if !self.store.contains(id)? {
+            return Err(Error::NotFound(id));
+        }
+        self.audit(id, AuditAction::View, None)?;
         let (schema, content, sign_state, conflicts, sign_races, child_id) =
             self.store.read(id, |d| {
                 let schema = doc::record_schema(d)?;
@@ -458,6 +479,79 @@ impl Records {
             conflicts,
             sign_races,
         })
+    }
+
+    /// Records that `id` was printed (`RK-AUDIT`); the app calls it before handing the
+    /// record to the print system. `purpose` is optional for prints.
+    pub fn record_print(&self, id: RecordId, purpose: Option<String>) -> Result<()> {
+        if !self.store.contains(id)? {
+            return Err(Error::NotFound(id));
+        }
+        self.audit(id, AuditAction::Print, purpose)
+    }
+
+    /// The audit entries about `id`, oldest first (`RK-AUDIT`). Read-only: the log cannot be
+    /// edited through any call.
+    pub fn audit_log(&self, id: RecordId) -> Result<Vec<LoggedAudit>> {
+        self.store.audit_log(Some(id))
+    }
+
+    /// A FHIR R4 / UK Core `Bundle` of the child and their forms, risk assessments and
+    /// equipment requests (docs/FHIR.md). An export needs a purpose (`RK-AUDIT`); one `export`
+    /// entry per exported record is written before the bundle is returned. Records entered in
+    /// error are exported with their status (`FX-EIE`).
+    pub fn export_fhir(&self, child_id: RecordId, purpose: &str, base_url: &str) -> Result<Json> {
+        // Refuse a missing purpose before reading anything.
+        AuditEntry::new(
+            self.actor.user_id,
+            self.actor.device_id,
+            child_id,
+            AuditAction::Export,
+            self.now(),
+            Some(purpose.to_owned()),
+        )?;
+        let child: Child = self.typed(child_id)?;
+        let mut assessments = Vec::new();
+        let mut risks = Vec::new();
+        let mut equipment = Vec::new();
+        let mut exported = vec![child_id];
+        for r in self.store.records_of_child(child_id)? {
+            match r.schema.as_str() {
+                s if s == doc::record::schema_code(Schema::Assessment) => {
+                    assessments.push(self.typed(r.id)?)
+                }
+                s if s == doc::record::schema_code(Schema::RiskAssessment) => {
+                    risks.push(self.typed(r.id)?)
+                }
+                s if s == doc::record::schema_code(Schema::EquipmentRequest) => {
+                    equipment.push(self.typed(r.id)?)
+                }
+                // Referrals have no FHIR mapping in DOMAIN.md §7; nothing else is exported.
+                _ => continue,
+            }
+            exported.push(r.id);
+        }
+        let at = self.now();
+        let ctx = ExportContext {
+            base_url: base_url.to_owned(),
+            exported_at: at,
+            exported_by: self.actor.user_id,
+            device_id: self.actor.device_id,
+            purpose: purpose.trim().to_owned(),
+        };
+        let bundle = export_child(
+            ChildRecords {
+                child: &child,
+                assessments: &assessments,
+                risk_assessments: &risks,
+                equipment_requests: &equipment,
+            },
+            &ctx,
+        );
+        for id in exported {
+            self.audit(id, AuditAction::Export, Some(purpose.to_owned()))?;
+        }
+        Ok(bundle)
     }
 
     /// The generic JSON of a record's current document (no addenda applied).

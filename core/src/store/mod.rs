@@ -10,7 +10,9 @@
 //! - `store`: the [`Store`] object; `cache`: the bounded document cache.
 //! - `projection`: document → list rows; `query`: the list queries.
 //! - `sync_state`: per-record sync status, sync states, `sync_meta`.
+//! - `audit`: the append-only local audit log (`RK-AUDIT`).
 
+mod audit;
 mod cache;
 pub mod db;
 pub mod projection;
@@ -20,6 +22,7 @@ pub mod schema;
 mod store;
 pub mod sync_state;
 
+pub use audit::LoggedAudit;
 pub use cache::CacheStats;
 pub use db::{Encryption, StoreKey};
 pub use projection::{project, ChildProjection, Projection};

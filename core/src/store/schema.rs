@@ -9,6 +9,8 @@
 //! - **v2**: what sync and search needed next: persisted automerge sync states
 //!   (`sync_state`), sync bookkeeping (`sync_meta`) and full-text search over children's
 //!   names and NHS numbers (`children_fts`, FTS5), filled from the existing `children` rows.
+//! - **v3**: the local audit log (`audit_log`, `RK-AUDIT`): who viewed, printed or exported
+//!   which record, written offline too, append-only (triggers refuse edits and deletions).
 
 use rusqlite::{Connection, Transaction};
 
@@ -16,7 +18,7 @@ use super::db::SqlResult;
 use crate::error::{Error, Result};
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: i64 = 2;
+pub const CURRENT_VERSION: i64 = 3;
 
 /// Version 1.
 ///
@@ -97,6 +99,47 @@ CREATE VIRTUAL TABLE children_fts USING fts5(
 );
 ";
 
+/// Version 3: the audit log (`RK-AUDIT`).
+///
+/// `seq` orders entries as written; `id` is the entry's UUID, stable across upload retries.
+/// `uploaded_at` is the one column that may change, once, when the server has the entry.
+const V3: &str = "
+CREATE TABLE audit_log (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT NOT NULL UNIQUE,
+    user_id     TEXT NOT NULL,
+    device_id   TEXT NOT NULL,
+    record_id   TEXT NOT NULL,
+    action      TEXT NOT NULL CHECK (action IN ('view', 'export', 'print')),
+    at          TEXT NOT NULL,               -- RFC 3339, UTC
+    purpose     TEXT,
+    uploaded_at TEXT
+);
+CREATE INDEX audit_log_record ON audit_log(record_id, seq);
+CREATE INDEX audit_log_pending ON audit_log(seq) WHERE uploaded_at IS NULL;
+CREATE TRIGGER audit_log_append_only_update
+BEFORE UPDATE OF id, user_id, device_id, record_id, action, at, purpose ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'RK-AUDIT: audit entries cannot be edited');
+END;
+CREATE TRIGGER audit_log_upload_once
+BEFORE UPDATE OF uploaded_at ON audit_log
+WHEN OLD.uploaded_at IS NOT NULL
+BEGIN
+    SELECT RAISE(ABORT, 'RK-AUDIT: audit entries cannot be edited');
+END;
+";
+
+/// The trigger that refuses deletions from the audit log; `wipe` drops and recreates it
+/// inside its own transaction (a revoked device loses everything, audit log included).
+pub(crate) const AUDIT_NO_DELETE: &str = "
+CREATE TRIGGER audit_log_no_delete
+BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'RK-AUDIT: audit entries cannot be deleted');
+END;
+";
+
 /// Refills the name index from `children` (the v2 migration and `rebuild_projections`).
 pub(crate) const REBUILD_CHILDREN_FTS: &str = "
 DELETE FROM children_fts;
@@ -124,6 +167,13 @@ const MIGRATIONS: &[Migration] = &[
         apply: |tx| {
             tx.execute_batch(V2)?;
             tx.execute_batch(REBUILD_CHILDREN_FTS)
+        },
+    },
+    Migration {
+        version: 3,
+        apply: |tx| {
+            tx.execute_batch(V3)?;
+            tx.execute_batch(AUDIT_NO_DELETE)
         },
     },
 ];

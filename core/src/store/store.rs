@@ -24,9 +24,12 @@ use automerge::{
     sync, sync::SyncDoc, transaction::Transactable, AutoCommit, ChangeHash, LoadOptions,
     OnPartialLoad,
 };
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, InterruptHandle, OptionalExtension};
+use uuid::Uuid;
 
 use super::{
+    audit::{self, LoggedAudit},
     cache::{CacheStats, CachedDoc, DocCache, DocHandle},
     db::{self, Encryption, Role, SqlResult, StoreKey},
     projection::{self, Projection},
@@ -39,6 +42,7 @@ use crate::{
     error::{Error, Result},
     ids::RecordId,
     model::common::Schema,
+    rules::record_keeping::AuditEntry,
     sync::local::LocalDocs,
 };
 
@@ -1081,6 +1085,33 @@ impl Store {
         sync_state::write_meta(&conn, key, value)
     }
 
+    // -- audit log (`RK-AUDIT`) ---------------------------------------------------------------
+
+    /// Appends an audit entry and returns its id. Entries are never edited or deleted (the
+    /// table's triggers refuse it); only [`Store::wipe`] removes them, with everything else.
+    pub fn append_audit(&self, entry: &AuditEntry) -> Result<Uuid> {
+        let inner = self.inner()?;
+        let conn = lock(&inner.writer);
+        audit::append(&conn, entry)
+    }
+
+    /// The audit entries about `record`, or all of them, oldest first.
+    pub fn audit_log(&self, record: Option<RecordId>) -> Result<Vec<LoggedAudit>> {
+        self.inner()?.with_reader(|c| audit::entries(c, record))
+    }
+
+    /// Up to `limit` audit entries the team server does not have yet, oldest first.
+    pub fn pending_audit(&self, limit: usize) -> Result<Vec<LoggedAudit>> {
+        self.inner()?.with_reader(|c| audit::pending(c, limit))
+    }
+
+    /// Records that the team server has these audit entries.
+    pub fn mark_audit_uploaded(&self, ids: &[Uuid], at: DateTime<Utc>) -> Result<()> {
+        let inner = self.inner()?;
+        let mut conn = lock(&inner.writer);
+        audit::mark_uploaded(&mut conn, ids, at)
+    }
+
     /// Removes every record and all sync bookkeeping, overwriting the freed pages and
     /// shrinking the file: the device was revoked (`SAF-DEVICE-LOST`). The only deletion the
     /// store ever does, and only when asked.
@@ -1093,9 +1124,11 @@ impl Store {
         tx.execute_batch(
             "DELETE FROM children_fts; DELETE FROM children; DELETE FROM records;
              DELETE FROM record_sync; DELETE FROM chunks; DELETE FROM documents;
-             DELETE FROM sync_state; DELETE FROM sync_meta;",
+             DELETE FROM sync_state; DELETE FROM sync_meta;
+             DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log;",
         )
         .sql()?;
+        tx.execute_batch(schema::AUDIT_NO_DELETE).sql()?;
         tx.commit().sql()?;
         lock(&inner.cache).clear();
         // Rewrite the file without the freed pages and empty the WAL, so no old page survives.
