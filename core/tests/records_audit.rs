@@ -97,7 +97,18 @@ fn viewing_a_record_writes_a_view_entry_with_who_where_and_when() {
     );
 
     ot.view(child).unwrap();
+    // A refresh a few minutes later is the same viewing; after the window it is a new one.
     *w.clock.0.lock().unwrap() = "2026-03-15T10:05:00Z".parse().unwrap();
+    ot.view(child).unwrap();
+    assert_eq!(ot.audit_log(child).unwrap().len(), 1);
+    *w.clock.0.lock().unwrap() = "2026-03-15T10:10:00Z".parse().unwrap();
+    ot.view(child).unwrap();
+    assert_eq!(
+        ot.audit_log(child).unwrap().len(),
+        1,
+        "covered up to the window's end"
+    );
+    *w.clock.0.lock().unwrap() = "2026-03-15T10:10:01Z".parse().unwrap();
     ot.view(child).unwrap();
 
     let log = ot.audit_log(child).unwrap();
@@ -109,13 +120,32 @@ fn viewing_a_record_writes_a_view_entry_with_who_where_and_when() {
     assert_eq!(first.record_id, child);
     assert_eq!(first.at.to_rfc3339(), "2026-03-15T10:00:00+00:00");
     assert_eq!(first.purpose, None);
-    assert_eq!(log[1].entry.at.to_rfc3339(), "2026-03-15T10:05:00+00:00");
+    assert_eq!(log[1].entry.at.to_rfc3339(), "2026-03-15T10:10:01+00:00");
     assert!(log[0].seq < log[1].seq);
     assert_ne!(log[0].id, log[1].id);
     assert!(
         log.iter().all(|e| e.uploaded_at.is_none()),
         "written offline"
     );
+}
+
+#[test]
+fn another_user_or_device_viewing_is_logged_separately() {
+    let w = World::new();
+    let a = w.ot();
+    let b = w.ot();
+    let child = w.child(&a);
+    a.view(child).unwrap();
+    b.view(child).unwrap();
+    a.view(child).unwrap();
+    let log = a.audit_log(child).unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].entry.user_id, a.actor().user_id);
+    assert_eq!(log[1].entry.user_id, b.actor().user_id);
+    // A print is always logged, even right after a view.
+    a.record_print(child, None).unwrap();
+    a.record_print(child, None).unwrap();
+    assert_eq!(a.audit_log(child).unwrap().len(), 4);
 }
 
 #[test]

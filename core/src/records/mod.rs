@@ -40,6 +40,11 @@ use crate::{
     store::{LoggedAudit, Store},
 };
 
+/// How long one `view` audit entry covers the same user's further views of the same record
+/// on the same device (`RK-AUDIT`): screens refresh on every change, and a refresh is not a
+/// new viewing.
+pub const VIEW_AUDIT_WINDOW_MINUTES: i64 = 10;
+
 /// Where "now" comes from. Rules never read the clock; the service does, once per action.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// The current instant (UTC).
@@ -442,12 +447,19 @@ impl Records {
             self.now(),
             purpose,
         )?;
-        self.store.append_audit(&entry).map(|_| ())
+        if action == AuditAction::View {
+            let since = entry.at - chrono::Duration::minutes(VIEW_AUDIT_WINDOW_MINUTES);
+            self.store.append_view_audit(&entry, since).map(|_| ())
+        } else {
+            self.store.append_audit(&entry).map(|_| ())
+        }
     }
 
     /// The record as the app shows it, with the child banner. Showing a record is viewing it:
     /// this writes a `view` audit entry first (`RK-AUDIT`), and if the entry cannot be
-    /// written (disk full, closed store) the record is not shown.
+    /// written (disk full, closed store) the record is not shown. A screen that refreshes
+    /// does not log again: one entry covers the same user's views of the record on this
+    /// device for [`VIEW_AUDIT_WINDOW_MINUTES`] minutes.
     pub fn view(&self, id: RecordId) -> Result<RecordView> {
         if !self.store.contains(id)? {
             return Err(Error::NotFound(id));

@@ -3,7 +3,7 @@
 //! store offers no call that changes an entry. Only `uploaded_at` is set, once, when the team
 //! server has the entry (docs/API.md "Audit log").
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, Row};
 use uuid::Uuid;
 
@@ -27,6 +27,11 @@ pub struct LoggedAudit {
     pub uploaded_at: Option<DateTime<Utc>>,
 }
 
+/// Instants are stored in one fixed-width form, so that text order is time order.
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
 fn action_code(a: AuditAction) -> &'static str {
     match a {
         AuditAction::View => "view",
@@ -47,6 +52,35 @@ fn parse_action(s: &str) -> Result<AuditAction> {
     }
 }
 
+/// Appends a `view` entry unless the same user on the same device already has a `view` of
+/// the same record at or after `since` (one entry per viewing, not per screen refresh).
+/// Returns the new entry's id, or `None` when an earlier entry covers this view.
+pub(crate) fn append_view(
+    conn: &Connection,
+    entry: &AuditEntry,
+    since: DateTime<Utc>,
+) -> Result<Option<Uuid>> {
+    let covered: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM audit_log
+                            WHERE record_id = ?1 AND user_id = ?2 AND device_id = ?3
+                              AND action = 'view' AND at >= ?4 AND at <= ?5)",
+            params![
+                entry.record_id.to_string(),
+                entry.user_id.to_string(),
+                entry.device_id.to_string(),
+                stamp(since),
+                stamp(entry.at),
+            ],
+            |r| r.get(0),
+        )
+        .sql()?;
+    if covered {
+        return Ok(None);
+    }
+    append(conn, entry).map(Some)
+}
+
 /// Appends one entry; returns its id.
 pub(crate) fn append(conn: &Connection, entry: &AuditEntry) -> Result<Uuid> {
     let id = Uuid::new_v4();
@@ -59,7 +93,7 @@ pub(crate) fn append(conn: &Connection, entry: &AuditEntry) -> Result<Uuid> {
             entry.device_id.to_string(),
             entry.record_id.to_string(),
             action_code(entry.action),
-            entry.at.to_rfc3339(),
+            stamp(entry.at),
             entry.purpose,
         ],
     )
@@ -177,7 +211,7 @@ pub(crate) fn mark_uploaded(conn: &mut Connection, ids: &[Uuid], at: DateTime<Ut
         let mut stmt = tx
             .prepare("UPDATE audit_log SET uploaded_at = ?2 WHERE id = ?1 AND uploaded_at IS NULL")
             .sql()?;
-        let at = at.to_rfc3339();
+        let at = stamp(at);
         for id in ids {
             stmt.execute(params![id.to_string(), at]).sql()?;
         }

@@ -1095,6 +1095,18 @@ impl Store {
         audit::append(&conn, entry)
     }
 
+    /// Appends a `view` entry unless this user already has one for this record on this device
+    /// at or after `since` (a screen refreshing is not a new viewing). `None` when covered.
+    pub fn append_view_audit(
+        &self,
+        entry: &AuditEntry,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Uuid>> {
+        let inner = self.inner()?;
+        let conn = lock(&inner.writer);
+        audit::append_view(&conn, entry, since)
+    }
+
     /// The audit entries about `record`, or all of them, oldest first.
     pub fn audit_log(&self, record: Option<RecordId>) -> Result<Vec<LoggedAudit>> {
         self.inner()?.with_reader(|c| audit::entries(c, record))
