@@ -32,5 +32,5 @@ if [ ! -x "$TOOLS/venv/bin/python" ]; then
   python3 -m venv "$TOOLS/venv"
 fi
 "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check \
-  'pytest>=8,<9' 'tree-sitter==0.26.1' 'tree-sitter-swift>=0.7,<0.8' 'fhir.resources==8.3.0'
+  'pytest>=8,<9' 'tree-sitter==0.26.1' 'tree-sitter-swift>=0.7,<0.8' 'tree-sitter-kotlin==1.1.0' 'fhir.resources==8.3.0'
 echo "tools ready in $TOOLS"
