@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod device;
+pub mod fuzz;
 pub mod proxy;
 pub mod tls;
 

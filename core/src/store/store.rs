@@ -192,10 +192,14 @@ pub(crate) fn decode_document(id: RecordId, bytes: &[u8]) -> Result<AutoCommit> 
         record: Some(id),
         detail,
     };
-    let mut doc = AutoCommit::load_with_options(
-        bytes,
-        LoadOptions::new().on_partial_load(OnPartialLoad::Error),
-    )
+    crate::sync::guard::check_chunks(bytes).map_err(&corrupt)?;
+    let mut doc = crate::sync::guard::guarded("a document", || {
+        AutoCommit::load_with_options(
+            bytes,
+            LoadOptions::new().on_partial_load(OnPartialLoad::Error),
+        )
+    })
+    .map_err(&corrupt)?
     .map_err(|e| corrupt(format!("the document cannot be decoded: {e}")))?;
     if !doc.get_missing_deps(&[]).is_empty() {
         return Err(corrupt(
@@ -722,7 +726,18 @@ impl Store {
             drop(handle);
             return self.read(id, f);
         };
-        let out = f(&mut cached.doc);
+        // Damage found while reading this record is this record's (the document layer cannot
+        // always name it: a hostile document may lack a readable `id`).
+        let out = f(&mut cached.doc).map_err(|e| match e {
+            Error::Corrupt {
+                record: None,
+                detail,
+            } => Error::Corrupt {
+                record: Some(id),
+                detail,
+            },
+            other => other,
+        });
         if cached.doc.pending_ops() > 0 || cached.doc.get_heads() != cached.saved_heads {
             inner.discard_if_changed(id, &mut cached);
             return Err(Error::Internal(
@@ -1009,7 +1024,12 @@ impl Store {
         let mut incoming = decode_document(id, bytes)?;
         check_document_id(id, &incoming)?;
         self.apply_remote_with(id, |d| {
-            d.merge(&mut incoming)?;
+            crate::sync::guard::guarded("a document", || d.merge(&mut incoming)).map_err(
+                |detail| Error::Corrupt {
+                    record: Some(id),
+                    detail,
+                },
+            )??;
             Ok(((), None))
         })
     }
@@ -1344,7 +1364,14 @@ impl LocalDocs for Store {
         message: sync::Message,
     ) -> Result<()> {
         self.apply_remote_with(id, |d| {
-            d.sync().receive_sync_message(state, message)?;
+            // A panic inside automerge on hostile input is an error: the edit is discarded.
+            crate::sync::guard::guarded("a sync message", || {
+                d.sync().receive_sync_message(state, message)
+            })
+            .map_err(|detail| Error::Corrupt {
+                record: Some(id),
+                detail,
+            })??;
             Ok(((), Some(state.encode())))
         })
     }

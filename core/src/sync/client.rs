@@ -1056,7 +1056,8 @@ impl<L: LocalDocs> Session<'_, L> {
                 data,
                 ..
             } => {
-                let message = match sync::Message::decode(&data) {
+                // Bloom filters checked too: automerge panics on degenerate ones.
+                let message = match super::guard::decode_sync_message(&data) {
                     Ok(m) => m,
                     Err(e) => {
                         return Err(self

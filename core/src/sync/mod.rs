@@ -7,6 +7,7 @@
 
 pub mod backoff;
 pub mod client;
+pub mod guard;
 pub mod local;
 pub mod progress;
 pub mod protocol;
