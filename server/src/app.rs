@@ -1,13 +1,16 @@
 //! The HTTP surface: `GET /sync` (WebSocket), `GET /healthz`, `GET /metrics`.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use axum::{
     extract::{
         ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade},
-        RawQuery, State,
+        ConnectInfo, RawQuery, State,
     },
-    http::{header, HeaderMap, StatusCode},
+    http::{header, Extensions, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
     Router,
@@ -20,8 +23,10 @@ use crate::{
     checks::{default_checks, DomainCheck},
     conn,
     docs::Documents,
+    limits::{AuthLimiter, ConnectionLimits, Refusal},
     metrics::Metrics,
     store::ServerStore,
+    tls::PeerAddr,
 };
 
 /// Limits and timings of a running server.
@@ -35,6 +40,23 @@ pub struct ServerConfig {
     pub catchup_page: usize,
     /// How often an open connection re-checks that its device is not revoked.
     pub revocation_check: Duration,
+    /// Most WebSocket connections open at once; more are refused with `503`.
+    pub max_connections: usize,
+    /// Most WebSocket connections one device may hold at once; more are refused with `429`.
+    pub max_connections_per_device: usize,
+    /// Bad tokens one source address may present per `auth_failure_window` before it is
+    /// refused with `429` until the window ends; `0` disables the limit.
+    pub max_auth_failures: u32,
+    /// The window of `max_auth_failures`.
+    pub auth_failure_window: Duration,
+    /// How long a new connection has to send `join`.
+    pub join_timeout: Duration,
+    /// A joined connection from which nothing arrives (no message, no pong to the server's
+    /// pings, sent every third of this) for this long is closed.
+    pub idle_timeout: Duration,
+    /// A message the peer does not take off the socket within this time closes the
+    /// connection: a client that stops reading cannot hold the server's memory or time.
+    pub write_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +66,13 @@ impl Default for ServerConfig {
             max_document_bytes: 4 * 1024 * 1024,
             catchup_page: 1000,
             revocation_check: Duration::from_secs(15),
+            max_connections: 4096,
+            max_connections_per_device: 4,
+            max_auth_failures: 20,
+            auth_failure_window: Duration::from_secs(60),
+            join_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(90),
+            write_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -59,6 +88,10 @@ pub struct App<S> {
     pub metrics: Arc<Metrics>,
     /// Limits.
     pub config: Arc<ServerConfig>,
+    /// Connection counts against the limits.
+    pub connections: Arc<ConnectionLimits>,
+    /// Failed authentications per source address.
+    pub auth_limiter: Arc<AuthLimiter>,
     /// This server process's automerge-repo peer id.
     pub peer_id: String,
     /// The storage id the server announces (stable per database would be ideal; per process
@@ -73,6 +106,8 @@ impl<S> Clone for App<S> {
             docs: Arc::clone(&self.docs),
             metrics: Arc::clone(&self.metrics),
             config: Arc::clone(&self.config),
+            connections: Arc::clone(&self.connections),
+            auth_limiter: Arc::clone(&self.auth_limiter),
             peer_id: self.peer_id.clone(),
             storage_id: self.storage_id.clone(),
         }
@@ -99,6 +134,14 @@ impl<S: ServerStore> App<S> {
             store,
             docs,
             metrics,
+            connections: Arc::new(ConnectionLimits::new(
+                config.max_connections,
+                config.max_connections_per_device,
+            )),
+            auth_limiter: Arc::new(AuthLimiter::new(
+                config.max_auth_failures,
+                config.auth_failure_window,
+            )),
             config: Arc::new(config),
             // Short: the peer id travels in every message (senderId/targetId), and an idle
             // reconnect is a handful of small messages.
@@ -117,8 +160,11 @@ impl<S: ServerStore> App<S> {
     }
 }
 
-fn unauthorized(app: &App<impl ServerStore>) -> Response {
+fn unauthorized(app: &App<impl ServerStore>, peer: Option<PeerAddr>) -> Response {
     Metrics::add(&app.metrics.auth_failures_total, 1);
+    if let Some(PeerAddr(addr)) = peer {
+        app.auth_limiter.record_failure(addr.ip(), Instant::now());
+    }
     (
         StatusCode::UNAUTHORIZED,
         [(header::WWW_AUTHENTICATE, "Bearer")],
@@ -127,21 +173,60 @@ fn unauthorized(app: &App<impl ServerStore>) -> Response {
         .into_response()
 }
 
+/// `429`/`503` with `Retry-After` (whole seconds, at least 1).
+fn refuse(status: StatusCode, retry_after: Duration, text: &'static str) -> Response {
+    let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    (
+        status,
+        [(header::RETRY_AFTER, secs.max(1).to_string())],
+        text,
+    )
+        .into_response()
+}
+
 async fn sync_endpoint<S: ServerStore>(
     State(app): State<App<S>>,
+    extensions: Extensions,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    // Authentication comes first, so that no token and a bad token look the same to a caller
+    let peer = extensions
+        .get::<ConnectInfo<PeerAddr>>()
+        .map(|ConnectInfo(p)| *p);
+    // An address that sent too many bad tokens waits out its window before anything else is
+    // looked at, valid token or not: guessing costs time, not database work.
+    if let Some(PeerAddr(addr)) = peer {
+        if let Some(wait) = app.auth_limiter.blocked(addr.ip(), Instant::now()) {
+            Metrics::add(&app.metrics.refused_rate_limited_total, 1);
+            return refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                wait,
+                "too many failed authentications from this address; retry later\n",
+            );
+        }
+    }
+    // A full server refuses before doing any work.
+    let total_slot = match app.connections.admit() {
+        Ok(slot) => slot,
+        Err(_) => {
+            Metrics::add(&app.metrics.refused_server_full_total, 1);
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Duration::from_secs(5),
+                "the server is at its connection limit; retry later\n",
+            );
+        }
+    };
+    // Authentication comes next, so that no token and a bad token look the same to a caller
     // whatever else is wrong with the request.
     let Some(hash) = token_from_request(&headers, query.as_deref()).and_then(|t| token_hash(&t))
     else {
-        return unauthorized(&app);
+        return unauthorized(&app, peer);
     };
     let auth = match app.store.authenticate(hash).await {
         Ok(Some(auth)) => auth,
-        Ok(None) => return unauthorized(&app),
+        Ok(None) => return unauthorized(&app, peer),
         Err(e) => {
             Metrics::add(&app.metrics.errors_total, 1);
             tracing::error!(error = %e, "token lookup failed");
@@ -156,12 +241,25 @@ async fn sync_endpoint<S: ServerStore>(
         }
         Err(rejection) => return rejection.into_response(),
     };
+    let device_slot = match app.connections.admit_device(auth.device_id) {
+        Ok(slot) => slot,
+        Err(Refusal::DeviceLimit | Refusal::ServerFull) => {
+            Metrics::add(&app.metrics.refused_device_limit_total, 1);
+            return refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                Duration::from_secs(5),
+                "this device already holds its maximum number of connections\n",
+            );
+        }
+    };
     let limit = app.config.max_message_bytes;
     let span = tracing::info_span!("sync", device = %auth.device_id, team = %auth.team_id);
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| {
             async move {
+                // Both places are held for the life of the connection.
+                let _slots = (total_slot, device_slot);
                 if auth.revoked {
                     // Upgraded on purpose: the device must hear `hv-revoked` to wipe its data.
                     conn::refuse_revoked(app, auth, socket).await;

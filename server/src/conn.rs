@@ -11,6 +11,8 @@ use std::{
     time::Duration,
 };
 
+use tokio::time::Instant;
+
 use automerge::{
     sync::{self, SyncDoc},
     Automerge,
@@ -18,6 +20,7 @@ use automerge::{
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use futures_util::{stream::SplitSink, SinkExt, StreamExt};
 use homevisit_core::{
+    sync::guard,
     sync::protocol::{
         ChangedDocument, Extension, HomeVisitMetadata, Message, PeerMetadata, MAX_LIST_LEN,
         PROTOCOL_VERSION,
@@ -39,11 +42,16 @@ pub const CLOSE_REVOKED: u16 = 4001;
 pub const CLOSE_PROTOCOL_ERROR: u16 = 1002;
 /// Close code after a storage failure (try again later).
 pub const CLOSE_TRY_AGAIN: u16 = 1013;
+/// Close code after a timeout (the peer went silent or stopped reading).
+pub const CLOSE_POLICY: u16 = 1008;
+/// The `error` message a device gets when the server's storage is full.
+pub const STORAGE_FULL_MESSAGE: &str =
+    "storage-full: the server's storage is full; nothing from this message was stored, try again later";
 /// Most document ids a client may list in one `hv-catchup-request`, so that a response
 /// (page + listed ids) stays under the list limit.
 pub const MAX_CATCHUP_IDS: usize = MAX_LIST_LEN / 2;
-/// How long a client has to send `join`.
-const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait for a close frame to go out to a peer that may have stopped reading.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
@@ -52,6 +60,11 @@ enum Stop {
     Protocol(String),
     /// Storage trouble: close with "try again".
     Storage(String),
+    /// The server's storage is full: tell the peer (an `error` message: nothing of what it
+    /// sent was stored), then close with "try again".
+    StorageFull(String),
+    /// The peer went silent or stopped reading.
+    TimedOut(&'static str),
     /// The device was revoked meanwhile.
     Revoked,
     /// The peer left or the socket is gone.
@@ -60,13 +73,19 @@ enum Stop {
 
 impl From<DocError> for Stop {
     fn from(e: DocError) -> Self {
-        Stop::Storage(e.to_string())
+        match e {
+            DocError::Store(e) => e.into(),
+            other => Stop::Storage(other.to_string()),
+        }
     }
 }
 
 impl From<StoreError> for Stop {
     fn from(e: StoreError) -> Self {
-        Stop::Storage(e.to_string())
+        match e {
+            StoreError::Full(detail) => Stop::StorageFull(detail),
+            other => Stop::Storage(other.to_string()),
+        }
     }
 }
 
@@ -87,7 +106,7 @@ pub async fn run<S: ServerStore>(app: App<S>, auth: DeviceAuth, socket: WebSocke
     Metrics::add(&metrics.connections_total, 1);
     Metrics::add(&metrics.connections_open, 1);
     let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
-    let (sink, stream) = socket.split();
+    let (sink, mut stream) = socket.split();
     let mut conn = Conn {
         app,
         auth,
@@ -97,7 +116,7 @@ pub async fn run<S: ServerStore>(app: App<S>, auth: DeviceAuth, socket: WebSocke
         states: HashMap::new(),
         sink,
     };
-    let stop = conn.serve(stream).await;
+    let stop = conn.serve(&mut stream).await;
     match stop {
         Stop::Protocol(reason) => {
             Metrics::add(&metrics.errors_total, 1);
@@ -109,11 +128,30 @@ pub async fn run<S: ServerStore>(app: App<S>, auth: DeviceAuth, socket: WebSocke
             };
             let _ = conn.send(&err).await;
             conn.close(CLOSE_PROTOCOL_ERROR, "protocol error").await;
+            linger(&mut stream).await;
         }
         Stop::Storage(reason) => {
             Metrics::add(&metrics.errors_total, 1);
             tracing::error!(%reason, "storage failure; closing");
             conn.close(CLOSE_TRY_AGAIN, "storage unavailable").await;
+        }
+        Stop::StorageFull(detail) => {
+            Metrics::add(&metrics.errors_total, 1);
+            Metrics::add(&metrics.storage_full_total, 1);
+            tracing::error!(%detail, "storage full; refusing changes");
+            let err = Message::Error {
+                sender_id: Some(conn.app.peer_id.clone()),
+                target_id: (!conn.peer.is_empty()).then(|| conn.peer.clone()),
+                message: STORAGE_FULL_MESSAGE.into(),
+            };
+            let _ = conn.send(&err).await;
+            conn.close(CLOSE_TRY_AGAIN, "storage full").await;
+            linger(&mut stream).await;
+        }
+        Stop::TimedOut(what) => {
+            Metrics::add(&metrics.timeouts_total, 1);
+            tracing::info!(what, "peer timed out; closing");
+            conn.close(CLOSE_POLICY, what).await;
         }
         Stop::Revoked => {
             tracing::info!("device revoked; closing");
@@ -122,6 +160,21 @@ pub async fn run<S: ServerStore>(app: App<S>, auth: DeviceAuth, socket: WebSocke
         Stop::Closed => tracing::debug!("closed"),
     }
     Metrics::sub(&metrics.connections_open, 1);
+}
+
+/// After sending an `error` and a close frame: reads (and discards) what the peer still sends
+/// until it closes too, for at most [`CLOSE_TIMEOUT`]. Dropping a socket with unread data makes
+/// the kernel reset the connection, and a reset can reach the peer before the `error`; a peer
+/// still uploading would then see "connection reset" instead of the reason.
+async fn linger(stream: &mut futures_util::stream::SplitStream<WebSocket>) {
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        while let Some(Ok(frame)) = stream.next().await {
+            if matches!(frame, WsMessage::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 async fn send_revoked<S: ServerStore>(conn: &mut Conn<S>) {
@@ -161,10 +214,18 @@ impl<S: ServerStore> Conn<S> {
             .encode_with_limit(self.app.config.max_message_bytes)
             .map_err(|e| Stop::Storage(format!("could not encode {}: {e}", msg.type_name())))?;
         Metrics::add(&self.app.metrics.bytes_out_total, bytes.len() as u64);
-        self.sink
-            .send(WsMessage::Binary(bytes.into()))
-            .await
-            .map_err(|_| Stop::Closed)
+        self.send_frame(WsMessage::Binary(bytes.into())).await
+    }
+
+    /// Sends one frame. The socket's buffers are this connection's whole send queue: if the
+    /// peer does not take the frame within `write_timeout`, the connection is dropped rather
+    /// than letting an unread backlog grow.
+    async fn send_frame(&mut self, frame: WsMessage) -> Result<(), Stop> {
+        match tokio::time::timeout(self.app.config.write_timeout, self.sink.send(frame)).await {
+            Err(_) => Err(Stop::TimedOut("the peer stopped reading")),
+            Ok(Err(_)) => Err(Stop::Closed),
+            Ok(Ok(())) => Ok(()),
+        }
     }
 
     async fn close(&mut self, code: u16, reason: &str) {
@@ -172,61 +233,72 @@ impl<S: ServerStore> Conn<S> {
             code,
             reason: reason.into(),
         };
-        let _ = self.sink.send(WsMessage::Close(Some(frame))).await;
-        let _ = self.sink.close().await;
+        let wait = CLOSE_TIMEOUT.min(self.app.config.write_timeout);
+        let _ = tokio::time::timeout(wait, async {
+            let _ = self.sink.send(WsMessage::Close(Some(frame))).await;
+            let _ = self.sink.close().await;
+        })
+        .await;
     }
 
+    /// The next data frame, `None` for a control frame (ping/pong: a sign of life).
     async fn next_frame(
         stream: &mut futures_util::stream::SplitStream<WebSocket>,
         metrics: &Metrics,
     ) -> Result<Option<Vec<u8>>, Stop> {
-        loop {
-            match stream.next().await {
-                None => return Err(Stop::Closed),
-                Some(Err(e)) => {
-                    // Oversized frames and broken framing land here.
-                    return Err(Stop::Protocol(format!("websocket error: {e}")));
-                }
-                Some(Ok(WsMessage::Binary(b))) => {
-                    Metrics::add(&metrics.bytes_in_total, b.len() as u64);
-                    return Ok(Some(b.to_vec()));
-                }
-                Some(Ok(WsMessage::Text(_))) => {
-                    return Err(Stop::Protocol(
-                        "text frames are not part of the protocol".into(),
-                    ))
-                }
-                Some(Ok(WsMessage::Close(_))) => return Err(Stop::Closed),
-                Some(Ok(_)) => continue, // ping/pong are answered by the library
+        match stream.next().await {
+            None => Err(Stop::Closed),
+            // Oversized frames and broken framing land here.
+            Some(Err(e)) => Err(Stop::Protocol(format!("websocket error: {e}"))),
+            Some(Ok(WsMessage::Binary(b))) => {
+                Metrics::add(&metrics.bytes_in_total, b.len() as u64);
+                Ok(Some(b.to_vec()))
             }
+            Some(Ok(WsMessage::Text(_))) => Err(Stop::Protocol(
+                "text frames are not part of the protocol".into(),
+            )),
+            Some(Ok(WsMessage::Close(_))) => Err(Stop::Closed),
+            Some(Ok(_)) => Ok(None), // ping/pong: the library answers pings
         }
     }
 
-    async fn serve(&mut self, mut stream: futures_util::stream::SplitStream<WebSocket>) -> Stop {
+    async fn serve(&mut self, stream: &mut futures_util::stream::SplitStream<WebSocket>) -> Stop {
         let metrics = self.app.metrics.clone();
-        // Handshake.
-        let first =
-            match tokio::time::timeout(JOIN_TIMEOUT, Self::next_frame(&mut stream, &metrics)).await
-            {
-                Err(_) => return Stop::Protocol("no join message".into()),
+        // Handshake: the first data frame, within the join timeout.
+        let join_deadline = Instant::now() + self.app.config.join_timeout;
+        let first = loop {
+            match tokio::time::timeout_at(join_deadline, Self::next_frame(stream, &metrics)).await {
+                Err(_) => return Stop::TimedOut("no join message"),
                 Ok(Err(stop)) => return stop,
-                Ok(Ok(None)) => return Stop::Closed,
-                Ok(Ok(Some(bytes))) => bytes,
-            };
+                Ok(Ok(None)) => continue,
+                Ok(Ok(Some(bytes))) => break bytes,
+            }
+        };
         if let Err(stop) = self.handshake(&first).await {
             return stop;
         }
         let mut changes = self.app.docs.subscribe();
         let mut revocation = tokio::time::interval(self.app.config.revocation_check);
         revocation.tick().await;
+        // Liveness: a ping every third of the idle timeout; anything from the peer (a message,
+        // a pong) counts as life. A peer that neither sends nor reads is closed.
+        let idle = self.app.config.idle_timeout;
+        let mut pings = tokio::time::interval((idle / 3).max(Duration::from_millis(10)));
+        pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        pings.tick().await;
+        let mut last_heard = Instant::now();
         loop {
             tokio::select! {
-                frame = Self::next_frame(&mut stream, &metrics) => {
+                frame = Self::next_frame(stream, &metrics) => {
                     let bytes = match frame {
                         Ok(Some(b)) => b,
-                        Ok(None) => continue,
+                        Ok(None) => {
+                            last_heard = Instant::now();
+                            continue;
+                        }
                         Err(stop) => return stop,
                     };
+                    last_heard = Instant::now();
                     Metrics::add(&metrics.messages_in_total, 1);
                     let msg = match Message::decode_with_limit(&bytes, self.app.config.max_message_bytes) {
                         Ok(m) => m,
@@ -248,6 +320,14 @@ impl<S: ServerStore> Conn<S> {
                 }
                 _ = revocation.tick() => {
                     if let Err(stop) = self.check_revoked().await {
+                        return stop;
+                    }
+                }
+                _ = pings.tick() => {
+                    if last_heard.elapsed() >= idle {
+                        return Stop::TimedOut("idle");
+                    }
+                    if let Err(stop) = self.send_frame(WsMessage::Ping(Vec::new().into())).await {
                         return stop;
                     }
                 }
@@ -395,8 +475,9 @@ impl<S: ServerStore> Conn<S> {
     }
 
     async fn refuse(&mut self, document_id: RecordId, outcome: Outcome) -> Result<(), Stop> {
-        let reason = match outcome {
-            Outcome::Rejected(r) | Outcome::Quarantined(r) => r,
+        let (reason, quarantined) = match outcome {
+            Outcome::Rejected(r) => (r, false),
+            Outcome::Quarantined(r) => (r, true),
             _ => return Ok(()),
         };
         tracing::warn!(%document_id, %reason, "refused changes");
@@ -407,6 +488,13 @@ impl<S: ServerStore> Conn<S> {
                 document_id,
                 reason,
             };
+            self.send(&msg).await
+        } else if quarantined {
+            // A stock automerge-repo peer's new document claiming another team (or none):
+            // kept in quarantine, and to the peer the team simply does not have it. The
+            // connection stays open, so its other documents go on syncing.
+            self.states.remove(&document_id);
+            let msg = self.unavailable(document_id);
             self.send(&msg).await
         } else {
             // A stock automerge-repo peer cannot be told "not this document" without
@@ -428,7 +516,8 @@ impl<S: ServerStore> Conn<S> {
     }
 
     async fn sync(&mut self, id: RecordId, data: &[u8], request: bool) -> Result<(), Stop> {
-        let message = sync::Message::decode(data)
+        // Decoded and its bloom filters checked: automerge panics on degenerate ones.
+        let message = guard::decode_sync_message(data)
             .map_err(|e| Stop::Protocol(format!("malformed automerge sync message: {e}")))?;
         let team = self.auth.team_id;
         let mut slot = self.app.docs.lock(team, id).await?;
@@ -459,9 +548,13 @@ impl<S: ServerStore> Conn<S> {
         let state = self.state_for(id).await?;
         let mut candidate = slot.doc.clone().unwrap_or_else(Automerge::new);
         let mut new_state = state.clone();
-        candidate
-            .receive_sync_message(&mut new_state, message)
-            .map_err(|e| Stop::Protocol(format!("automerge sync message does not apply: {e}")))?;
+        guard::guarded("a sync message", || {
+            candidate
+                .receive_sync_message(&mut new_state, message)
+                .map_err(|e| e.to_string())
+        })
+        .and_then(|r| r)
+        .map_err(|e| Stop::Protocol(format!("automerge sync message does not apply: {e}")))?;
         if slot.doc.is_none() && candidate.get_heads().is_empty() {
             // The peer has a document this team does not have yet: ask for its changes, as
             // an empty automerge-repo peer would. Nothing is stored until changes arrive.
@@ -532,12 +625,13 @@ impl<S: ServerStore> Conn<S> {
         let mut slot = self.app.docs.lock(team, id).await?;
         let candidate = match slot.doc.as_ref() {
             Some(existing) => {
+                // A copy: discarded if the bytes do not load (automerge may panic midway).
                 let mut c = existing.clone();
-                c.load_incremental(&data)
+                guard::load_incremental(&mut c, &data)
                     .map_err(|e| Stop::Protocol(format!("malformed automerge document: {e}")))?;
                 c
             }
-            None => Automerge::load(&data)
+            None => guard::load_document(&data)
                 .map_err(|e| Stop::Protocol(format!("malformed automerge document: {e}")))?,
         };
         let outcome = self

@@ -9,18 +9,36 @@ pub mod checks;
 pub mod conn;
 pub mod demo;
 pub mod docs;
+pub mod limits;
 pub mod metrics;
 pub mod sqlite;
 pub mod store;
+pub mod tls;
 
 pub use app::{App, ServerConfig};
 pub use sqlite::SqliteStore;
 pub use store::ServerStore;
 
-/// Serves `app` on `listener` until the process ends.
+/// Serves `app` over plain HTTP on `listener` until the process ends.
 pub async fn serve<S: ServerStore>(
     listener: tokio::net::TcpListener,
     app: App<S>,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app.router()).await
+    let service = app
+        .router()
+        .into_make_service_with_connect_info::<tls::PeerAddr>();
+    axum::serve(listener, service).await
+}
+
+/// Serves `app` over HTTPS (TLS with `config`) on `listener` until the process ends.
+pub async fn serve_tls<S: ServerStore>(
+    listener: tokio::net::TcpListener,
+    config: std::sync::Arc<rustls::ServerConfig>,
+    app: App<S>,
+) -> std::io::Result<()> {
+    let listener = tls::TlsListener::new(listener, config)?;
+    let service = app
+        .router()
+        .into_make_service_with_connect_info::<tls::PeerAddr>();
+    axum::serve(listener, service).await
 }

@@ -3,7 +3,7 @@
 //! Each admin command prints exactly one line on stdout (the new id or token) so scripts can
 //! capture it; everything else goes to stderr.
 
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
@@ -33,6 +33,37 @@ enum Command {
         /// Largest stored document, in bytes.
         #[arg(long)]
         max_document_bytes: Option<u64>,
+        /// PEM certificate chain (leaf first): serve HTTPS/wss:// with it (needs --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key (PKCS#8, PKCS#1 or SEC1) of the --tls-cert certificate.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Most WebSocket connections open at once; more get 503 [default: 4096].
+        #[arg(long)]
+        max_connections: Option<usize>,
+        /// Most WebSocket connections per device; more get 429 [default: 4].
+        #[arg(long)]
+        max_connections_per_device: Option<usize>,
+        /// Bad tokens one source address may present per window before it gets 429
+        /// [default: 20; 0 turns the limit off].
+        #[arg(long)]
+        max_auth_failures: Option<u32>,
+        /// The window of --max-auth-failures, in seconds [default: 60].
+        #[arg(long)]
+        auth_failure_window_secs: Option<u64>,
+        /// Seconds a connection may stay silent (no message, no pong) before it is closed
+        /// [default: 90].
+        #[arg(long)]
+        idle_timeout_secs: Option<u64>,
+        /// Seconds a client may take to read a message the server sends before it is
+        /// disconnected [default: 60].
+        #[arg(long)]
+        write_timeout_secs: Option<u64>,
+        /// Caps the database at this many pages (SQLite max_page_count): a storage quota, and
+        /// how the full-disk path is exercised.
+        #[arg(long, hide = true)]
+        max_db_pages: Option<u64>,
     },
     /// Team administration.
     Team {
@@ -146,8 +177,20 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             listen,
             max_message_bytes,
             max_document_bytes,
+            tls_cert,
+            tls_key,
+            max_connections,
+            max_connections_per_device,
+            max_auth_failures,
+            auth_failure_window_secs,
+            idle_timeout_secs,
+            write_timeout_secs,
+            max_db_pages,
         } => {
             let store = SqliteStore::open_dir(&data_dir)?;
+            if max_db_pages.is_some() {
+                store.set_max_pages(max_db_pages).await?;
+            }
             let mut config = ServerConfig::default();
             if let Some(n) = max_message_bytes {
                 config.max_message_bytes = n;
@@ -155,12 +198,39 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             if let Some(n) = max_document_bytes {
                 config.max_document_bytes = n;
             }
+            if let Some(n) = max_connections {
+                config.max_connections = n;
+            }
+            if let Some(n) = max_connections_per_device {
+                config.max_connections_per_device = n;
+            }
+            if let Some(n) = max_auth_failures {
+                config.max_auth_failures = n;
+            }
+            if let Some(s) = auth_failure_window_secs {
+                config.auth_failure_window = Duration::from_secs(s.max(1));
+            }
+            if let Some(s) = idle_timeout_secs {
+                config.idle_timeout = Duration::from_secs(s.max(1));
+            }
+            if let Some(s) = write_timeout_secs {
+                config.write_timeout = Duration::from_secs(s.max(1));
+            }
+            // Read the certificate before binding: a bad file fails the start, not a handshake.
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(homevisit_server::tls::server_config(&cert, &key)?),
+                _ => None,
+            };
             let listener = tokio::net::TcpListener::bind(listen).await?;
             let addr = listener.local_addr()?;
             // The one stdout line of `serve`: scripts and tests learn the port from it.
             println!("listening {addr}");
-            tracing::info!(%addr, data_dir = %data_dir.display(), "serving");
-            homevisit_server::serve(listener, App::new(store, config)).await?;
+            tracing::info!(%addr, data_dir = %data_dir.display(), tls = tls.is_some(), "serving");
+            let app = App::new(store, config);
+            match tls {
+                Some(tls) => homevisit_server::serve_tls(listener, tls, app).await?,
+                None => homevisit_server::serve(listener, app).await?,
+            }
             Ok(None)
         }
         Command::Demo => {

@@ -23,6 +23,16 @@ pub struct Metrics {
     pub auth_failures_total: AtomicU64,
     /// Changes stored with a flag from a domain check.
     pub flags_total: AtomicU64,
+    /// `/sync` requests refused because the server held its maximum of connections (503).
+    pub refused_server_full_total: AtomicU64,
+    /// `/sync` requests refused because the device held its maximum of connections (429).
+    pub refused_device_limit_total: AtomicU64,
+    /// `/sync` requests refused because their address sent too many bad tokens (429).
+    pub refused_rate_limited_total: AtomicU64,
+    /// Connections dropped for silence (no join, no frame or pong) or a stalled write.
+    pub timeouts_total: AtomicU64,
+    /// Commits refused because the server's storage was full.
+    pub storage_full_total: AtomicU64,
 }
 
 impl Metrics {
@@ -38,7 +48,7 @@ impl Metrics {
 
     /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 9] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 14] = [
             (
                 "homevisit_connections_open",
                 "gauge",
@@ -92,6 +102,36 @@ impl Metrics {
                 "counter",
                 "Changes stored with a domain-check flag",
                 &self.flags_total,
+            ),
+            (
+                "homevisit_refused_server_full_total",
+                "counter",
+                "Sync requests refused: connection limit reached (503)",
+                &self.refused_server_full_total,
+            ),
+            (
+                "homevisit_refused_device_limit_total",
+                "counter",
+                "Sync requests refused: per-device connection limit reached (429)",
+                &self.refused_device_limit_total,
+            ),
+            (
+                "homevisit_refused_rate_limited_total",
+                "counter",
+                "Sync requests refused: too many bad tokens from the address (429)",
+                &self.refused_rate_limited_total,
+            ),
+            (
+                "homevisit_timeouts_total",
+                "counter",
+                "Connections dropped for silence or a stalled write",
+                &self.timeouts_total,
+            ),
+            (
+                "homevisit_storage_full_total",
+                "counter",
+                "Commits refused because the server storage was full",
+                &self.storage_full_total,
             ),
         ];
         let mut out = String::new();

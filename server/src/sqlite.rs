@@ -103,8 +103,16 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+fn backend(e: impl std::fmt::Display + 'static) -> StoreError {
+    let full = (&e as &dyn std::any::Any)
+        .downcast_ref::<rusqlite::Error>()
+        .and_then(rusqlite::Error::sqlite_error_code)
+        == Some(rusqlite::ErrorCode::DiskFull);
+    if full {
+        StoreError::Full(e.to_string())
+    } else {
+        StoreError::Backend(e.to_string())
+    }
 }
 
 fn now() -> String {
@@ -154,6 +162,32 @@ impl SqliteStore {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
+    }
+
+    /// Caps the database file at `pages` pages (SQLite's `max_page_count`; it never goes below
+    /// the current size), or lifts the cap with `None`. A commit that would grow the file past
+    /// it fails with [`StoreError::Full`] and writes nothing: a storage quota, and how tests
+    /// exercise a full disk.
+    pub async fn set_max_pages(&self, pages: Option<u64>) -> StoreResult<u64> {
+        self.run(move |c| {
+            let n = pages.unwrap_or(u64::from(u32::MAX) - 1);
+            let set: i64 = c
+                .query_row(&format!("PRAGMA max_page_count = {n}"), [], |r| r.get(0))
+                .map_err(backend)?;
+            u64_from(set)
+        })
+        .await
+    }
+
+    /// The database file's size in pages.
+    pub async fn page_count(&self) -> StoreResult<u64> {
+        self.run(|c| {
+            let n: i64 = c
+                .query_row("PRAGMA page_count", [], |r| r.get(0))
+                .map_err(backend)?;
+            u64_from(n)
+        })
+        .await
     }
 
     async fn run<T, F>(&self, f: F) -> StoreResult<T>

@@ -34,7 +34,10 @@ pub enum StoreError {
     /// Stored data could not be read back.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
-    /// The database itself failed (I/O, disk full, locked for too long).
+    /// The storage is full (disk or quota): nothing of the failed write was stored.
+    #[error("storage full: {0}")]
+    Full(String),
+    /// The database itself failed (I/O, locked for too long).
     #[error("storage backend error: {0}")]
     Backend(String),
 }

@@ -155,3 +155,43 @@ fn bad_arguments_fail_without_stdout() {
         );
     }
 }
+
+#[test]
+fn serve_refuses_to_start_with_unreadable_tls_files_and_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let missing = dir.path().join("missing-cert.pem");
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--data-dir",
+            d,
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+        ])
+        .arg(&missing)
+        .arg("--tls-key")
+        .arg(dir.path().join("missing-key.pem"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("TLS certificate file") && stderr.contains("missing-cert.pem"),
+        "{stderr}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+}
+
+#[test]
+fn serve_needs_both_tls_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--data-dir", d, "--tls-cert", "cert.pem"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--tls-key"));
+}

@@ -1,0 +1,237 @@
+//! Admission control for `/sync`: how many WebSocket connections the server holds at once
+//! (overall and per device), and how many bad tokens one source address may present before it
+//! is told to wait.
+//!
+//! Both are checked before any document work: a refused caller costs a map lookup and a short
+//! HTTP answer (`503`/`429` with `Retry-After`), never a WebSocket session.
+
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use crate::store::DeviceId;
+
+/// Most source addresses the auth-failure limiter remembers; beyond this, expired windows are
+/// forgotten first and then the oldest entries.
+const MAX_TRACKED_ADDRESSES: usize = 65_536;
+
+/// Connection counts, shared by every request handler.
+#[derive(Debug)]
+pub struct ConnectionLimits {
+    max_total: usize,
+    max_per_device: usize,
+    total: AtomicUsize,
+    per_device: Mutex<HashMap<DeviceId, usize>>,
+}
+
+/// Why a connection was not admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The server holds its maximum number of connections.
+    ServerFull,
+    /// This device already holds its maximum number of connections.
+    DeviceLimit,
+}
+
+/// A held place in the overall connection count; released when dropped.
+#[derive(Debug)]
+pub struct TotalSlot {
+    limits: Arc<ConnectionLimits>,
+}
+
+impl Drop for TotalSlot {
+    fn drop(&mut self) {
+        self.limits.total.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A held place in one device's connection count; released when dropped.
+#[derive(Debug)]
+pub struct DeviceSlot {
+    limits: Arc<ConnectionLimits>,
+    device: DeviceId,
+}
+
+impl Drop for DeviceSlot {
+    fn drop(&mut self) {
+        let mut map = self
+            .limits
+            .per_device
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.device) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.device);
+            }
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// Limits of `max_total` connections overall and `max_per_device` per device (each at
+    /// least 1).
+    pub fn new(max_total: usize, max_per_device: usize) -> Self {
+        Self {
+            max_total: max_total.max(1),
+            max_per_device: max_per_device.max(1),
+            total: AtomicUsize::new(0),
+            per_device: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Connections admitted and not yet ended.
+    pub fn open(&self) -> usize {
+        self.total.load(Ordering::Acquire)
+    }
+
+    /// Takes a place in the overall count, or refuses with [`Refusal::ServerFull`].
+    pub fn admit(self: &Arc<Self>) -> Result<TotalSlot, Refusal> {
+        let mut current = self.total.load(Ordering::Acquire);
+        loop {
+            if current >= self.max_total {
+                return Err(Refusal::ServerFull);
+            }
+            match self.total.compare_exchange_weak(
+                current,
+                current + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    return Ok(TotalSlot {
+                        limits: Arc::clone(self),
+                    })
+                }
+                Err(now) => current = now,
+            }
+        }
+    }
+
+    /// Takes a place in `device`'s count, or refuses with [`Refusal::DeviceLimit`].
+    pub fn admit_device(self: &Arc<Self>, device: DeviceId) -> Result<DeviceSlot, Refusal> {
+        let mut map = self.per_device.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(device).or_insert(0);
+        if *n >= self.max_per_device {
+            return Err(Refusal::DeviceLimit);
+        }
+        *n += 1;
+        Ok(DeviceSlot {
+            limits: Arc::clone(self),
+            device,
+        })
+    }
+}
+
+/// Counts failed authentications per source address in fixed windows.
+#[derive(Debug)]
+pub struct AuthLimiter {
+    max_failures: u32,
+    window: Duration,
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl AuthLimiter {
+    /// At most `max_failures` bad tokens per address per `window`; `0` disables the limit.
+    pub fn new(max_failures: u32, window: Duration) -> Self {
+        Self {
+            max_failures,
+            window,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// If `ip` used up its failures in the current window: how long until it may try again.
+    pub fn blocked(&self, ip: IpAddr, now: Instant) -> Option<Duration> {
+        if self.max_failures == 0 {
+            return None;
+        }
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let (start, n) = seen.get(&ip)?;
+        let elapsed = now.saturating_duration_since(*start);
+        (elapsed < self.window && *n >= self.max_failures).then(|| self.window - elapsed)
+    }
+
+    /// Records one failed authentication from `ip`.
+    pub fn record_failure(&self, ip: IpAddr, now: Instant) {
+        if self.max_failures == 0 {
+            return;
+        }
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() >= MAX_TRACKED_ADDRESSES && !seen.contains_key(&ip) {
+            let window = self.window;
+            seen.retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
+            if seen.len() >= MAX_TRACKED_ADDRESSES {
+                // Still full of live windows: forget the oldest one to make room.
+                if let Some(oldest) = seen.iter().min_by_key(|(_, (s, _))| *s).map(|(k, _)| *k) {
+                    seen.remove(&oldest);
+                }
+            }
+        }
+        let entry = seen.entry(ip).or_insert((now, 0));
+        if now.saturating_duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn total_and_per_device_places_are_given_back_on_drop() {
+        let limits = Arc::new(ConnectionLimits::new(2, 1));
+        let a = limits.admit().unwrap();
+        let b = limits.admit().unwrap();
+        assert_eq!(limits.admit().unwrap_err(), Refusal::ServerFull);
+        drop(a);
+        let _c = limits.admit().unwrap();
+        drop(b);
+        let device = uuid::Uuid::new_v4();
+        let d = limits.admit_device(device).unwrap();
+        assert_eq!(
+            limits.admit_device(device).unwrap_err(),
+            Refusal::DeviceLimit
+        );
+        let _other = limits.admit_device(uuid::Uuid::new_v4()).unwrap();
+        drop(d);
+        let _again = limits.admit_device(device).unwrap();
+    }
+
+    #[test]
+    fn auth_failures_block_an_address_until_its_window_ends() {
+        let limiter = AuthLimiter::new(3, Duration::from_secs(60));
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let other: IpAddr = "192.0.2.8".parse().unwrap();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(limiter.blocked(ip, t0), None);
+            limiter.record_failure(ip, t0);
+        }
+        let wait = limiter.blocked(ip, t0 + Duration::from_secs(10)).unwrap();
+        assert_eq!(wait, Duration::from_secs(50));
+        assert_eq!(limiter.blocked(other, t0), None);
+        assert_eq!(limiter.blocked(ip, t0 + Duration::from_secs(60)), None);
+        limiter.record_failure(ip, t0 + Duration::from_secs(61));
+        assert_eq!(limiter.blocked(ip, t0 + Duration::from_secs(61)), None);
+    }
+
+    #[test]
+    fn a_zero_limit_never_blocks() {
+        let limiter = AuthLimiter::new(0, Duration::from_secs(60));
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let t0 = Instant::now();
+        for _ in 0..100 {
+            limiter.record_failure(ip, t0);
+        }
+        assert_eq!(limiter.blocked(ip, t0), None);
+    }
+}
