@@ -5,6 +5,7 @@
 //! Helpers panic on failure: they only ever run inside tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod cli;
 pub mod device;
 pub mod fuzz;
 pub mod proxy;

@@ -19,7 +19,7 @@
 //! fixed test key. `create-child` acts as an OT of `--team` (user `--user`) through the
 //! document layer, so the record carries `RK-ATTRIB` change metadata as on a tablet.
 
-use std::{collections::HashMap, path::PathBuf, process::ExitCode, sync::Arc};
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use chrono::Utc;
 use homevisit_core::{
@@ -35,52 +35,13 @@ use homevisit_core::{
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-type BoxError = Box<dyn std::error::Error>;
+use homevisit_tests::cli::{main_with, Args, BoxError};
 
 /// The store key of every interop device (a test fixture, not a secret).
 const KEY: [u8; 32] = [7u8; 32];
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
-        Ok(out) => {
-            println!("{out}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("interop_device: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// `--name value` pairs after the subcommand.
-struct Args(HashMap<String, String>);
-
-impl Args {
-    fn parse(rest: &[String]) -> Result<Self, BoxError> {
-        let mut map = HashMap::new();
-        let mut it = rest.iter();
-        while let Some(flag) = it.next() {
-            let name = flag
-                .strip_prefix("--")
-                .ok_or_else(|| format!("expected an option, got {flag:?}"))?;
-            let value = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
-            map.insert(name.to_string(), value.clone());
-        }
-        Ok(Self(map))
-    }
-
-    fn get(&self, name: &str) -> Result<&str, BoxError> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .ok_or_else(|| format!("--{name} is required").into())
-    }
-
-    fn opt(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
+    main_with("interop_device", run)
 }
 
 fn run(args: &[String]) -> Result<Value, BoxError> {

@@ -18,7 +18,7 @@
 //!
 //! Each command prints one JSON line on stdout; errors go to stderr with a non-zero exit code.
 
-use std::{collections::HashMap, path::PathBuf, process::ExitCode, sync::Arc, time::Instant};
+use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Instant};
 
 use chrono::Utc;
 use homevisit_core::{
@@ -34,7 +34,7 @@ use homevisit_core::{
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-type BoxError = Box<dyn std::error::Error>;
+use homevisit_tests::cli::{main_with, Args, BoxError};
 
 /// The store key of every benchmark device (a fixture, not a secret).
 const KEY: [u8; 32] = [9u8; 32];
@@ -45,56 +45,22 @@ const GIVEN: [&str; 8] = [
 const FAMILY: [&str; 6] = ["Okafor", "Mensah", "Adeyemi", "Bello", "Smith", "Jones"];
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
-        Ok(out) => {
-            println!("{out}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("sync_bench: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    main_with("sync_bench", run)
 }
 
-struct Args(HashMap<String, String>);
+fn count(args: &Args) -> Result<usize, BoxError> {
+    Ok(args.get("count")?.parse()?)
+}
 
-impl Args {
-    fn parse(rest: &[String]) -> Result<Self, BoxError> {
-        let mut map = HashMap::new();
-        let mut it = rest.iter();
-        while let Some(flag) = it.next() {
-            let name = flag
-                .strip_prefix("--")
-                .ok_or_else(|| format!("expected an option, got {flag:?}"))?;
-            let value = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
-            map.insert(name.to_string(), value.clone());
-        }
-        Ok(Self(map))
-    }
-
-    fn get(&self, name: &str) -> Result<&str, BoxError> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .ok_or_else(|| format!("--{name} is required").into())
-    }
-
-    fn count(&self) -> Result<usize, BoxError> {
-        Ok(self.get("count")?.parse()?)
-    }
-
-    fn actor(&self) -> Result<Actor, BoxError> {
-        Ok(Actor {
-            user_id: Uuid::parse_str(self.get("user")?)?,
-            role: Role::Ot,
-            device_id: Uuid::new_v4(),
-            team_id: Uuid::parse_str(self.get("team")?)?,
-            hcpc_number: Some("OT12345".into()),
-            hcpc_verified_until: chrono::NaiveDate::from_ymd_opt(2030, 1, 1),
-        })
-    }
+fn actor(args: &Args) -> Result<Actor, BoxError> {
+    Ok(Actor {
+        user_id: Uuid::parse_str(args.get("user")?)?,
+        role: Role::Ot,
+        device_id: Uuid::new_v4(),
+        team_id: Uuid::parse_str(args.get("team")?)?,
+        hcpc_number: Some("OT12345".into()),
+        hcpc_verified_until: chrono::NaiveDate::from_ymd_opt(2030, 1, 1),
+    })
 }
 
 fn run(args: &[String]) -> Result<Value, BoxError> {
@@ -108,8 +74,8 @@ fn run(args: &[String]) -> Result<Value, BoxError> {
     )?);
     match command.as_str() {
         "seed" => {
-            let actor = args.actor()?;
-            let n = args.count()?;
+            let actor = actor(&args)?;
+            let n = count(&args)?;
             let out = PathBuf::from(args.get("export")?);
             std::fs::create_dir_all(&out)?;
             let now = Utc::now();
@@ -140,8 +106,8 @@ fn run(args: &[String]) -> Result<Value, BoxError> {
             Ok(json!({ "created": n, "bytes": bytes }))
         }
         "edit" => {
-            let actor = args.actor()?;
-            let n = args.count()?;
+            let actor = actor(&args)?;
+            let n = count(&args)?;
             let value = args.get("value")?;
             let mut ids = store.ids()?;
             ids.sort();
