@@ -454,3 +454,45 @@ fn rebuild_projections_recreates_the_same_rows_from_documents() {
     assert_eq!(store.records_of_child(child).unwrap(), summaries);
     assert_eq!(store.search_children("okafor").unwrap().len(), 1);
 }
+
+#[test]
+fn saf_lost_edit_a_whole_document_with_the_servers_heads_is_stored_acknowledged_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let team = Uuid::new_v4();
+    let ua = ot(team);
+    let a = open(&dir, "a.db");
+    let b = open(&dir, "b.db");
+    let id = RecordId::new();
+    a.create(id, child_doc(&ua, id, "Amara", "Okafor", "", ""))
+        .unwrap();
+    let whole = a.save_document(id).unwrap().unwrap();
+    let heads = a.local_heads(id).unwrap().unwrap();
+
+    // New to B, heads exactly the server's: synced in the one transaction that stores it.
+    b.insert_acknowledged_document(id, &whole, &heads).unwrap();
+    assert_eq!(b.sync_status(id).unwrap(), SyncStatus::Synced);
+    assert!(b.unsynced_ids().unwrap().is_empty());
+    // Acknowledging again changes nothing.
+    assert_eq!(b.mark_acknowledged(id, &heads).unwrap(), SyncStatus::Synced);
+
+    // Heads that are not the document's own (a stale or wrong claim) do not count.
+    let c = open(&dir, "c.db");
+    let other = RecordId::new();
+    a.create(other, child_doc(&ua, other, "Kwame", "Mensah", "", ""))
+        .unwrap();
+    let other_whole = a.save_document(other).unwrap().unwrap();
+    c.insert_acknowledged_document(other, &other_whole, &heads)
+        .unwrap();
+    assert_eq!(c.sync_status(other).unwrap(), SyncStatus::Pending);
+
+    // A record B already has is merged, and stays what it was until acknowledged: B's own
+    // unsynced edit must not be marked synced by the server's older heads.
+    b.edit(id, |d| set(d, &ua, "family_name", "Okafor-Smith"))
+        .unwrap();
+    b.insert_acknowledged_document(id, &whole, &heads).unwrap();
+    assert_eq!(b.sync_status(id).unwrap(), SyncStatus::Pending);
+    assert_eq!(
+        b.mark_acknowledged(id, &heads).unwrap(),
+        SyncStatus::Pending
+    );
+}

@@ -984,12 +984,25 @@ impl Store {
         id: RecordId,
         f: impl FnOnce(&mut AutoCommit) -> Result<(T, Option<Vec<u8>>)>,
     ) -> Result<T> {
+        self.apply_remote_acked(id, None, f)
+    }
+
+    /// [`Store::apply_remote_with`]; a record it creates whose heads are exactly
+    /// `server_heads` is written as acknowledged in the same transaction.
+    fn apply_remote_acked<T>(
+        &self,
+        id: RecordId,
+        server_heads: Option<&[ChangeHash]>,
+        f: impl FnOnce(&mut AutoCommit) -> Result<(T, Option<Vec<u8>>)>,
+    ) -> Result<T> {
         let inner = self.inner()?;
         let mut conn = lock(&inner.writer);
         let _epoch = WriteEpoch::begin(&inner.write_seq);
         let handle = match inner.writer_doc(&conn, id) {
             Ok(h) => h,
-            Err(Error::NotFound(_)) => return create_remote(&inner, &mut conn, id, f),
+            Err(Error::NotFound(_)) => {
+                return create_remote(&inner, &mut conn, id, server_heads, f)
+            }
             Err(e) => return Err(e),
         };
         let Some(mut cached) = inner.lock_doc(id, &handle) else {
@@ -1021,9 +1034,32 @@ impl Store {
     /// Stores a whole document received from the server: creates the record, or merges into
     /// the local one, in one transaction. Undecodable bytes are [`Error::Corrupt`] naming it.
     pub fn insert_remote_document(&self, id: RecordId, bytes: &[u8]) -> Result<()> {
+        self.insert_document_from_server(id, bytes, None)
+    }
+
+    /// [`Store::insert_remote_document`] for `hv-doc`, which carries the server's committed
+    /// heads: a record new to this device whose heads are exactly those is stored as
+    /// acknowledged (`synced`, or `conflict`) in the same transaction, so a first sync costs
+    /// one durable commit per record rather than two. A merge into an existing record is
+    /// acknowledged afterwards with [`Store::mark_acknowledged`], which checks containment.
+    pub fn insert_acknowledged_document(
+        &self,
+        id: RecordId,
+        bytes: &[u8],
+        server_heads: &[ChangeHash],
+    ) -> Result<()> {
+        self.insert_document_from_server(id, bytes, Some(server_heads))
+    }
+
+    fn insert_document_from_server(
+        &self,
+        id: RecordId,
+        bytes: &[u8],
+        server_heads: Option<&[ChangeHash]>,
+    ) -> Result<()> {
         let mut incoming = decode_document(id, bytes)?;
         check_document_id(id, &incoming)?;
-        self.apply_remote_with(id, |d| {
+        self.apply_remote_acked(id, server_heads, |d| {
             crate::sync::guard::guarded("a document", || d.merge(&mut incoming)).map_err(
                 |detail| Error::Corrupt {
                     record: Some(id),
@@ -1282,6 +1318,7 @@ fn create_remote<T>(
     inner: &Inner,
     conn: &mut Connection,
     id: RecordId,
+    server_heads: Option<&[ChangeHash]>,
     f: impl FnOnce(&mut AutoCommit) -> Result<(T, Option<Vec<u8>>)>,
 ) -> Result<T> {
     let mut doc = AutoCommit::new();
@@ -1302,10 +1339,24 @@ fn create_remote<T>(
     check_document_id(id, &doc)?;
     let projection = projection::project(id, &mut doc)?;
     let snapshot = doc.save();
-    // The server has it, but has not acknowledged this device's copy yet.
-    let row = SyncRow {
-        status: SyncStatus::Pending,
-        acked_heads: None,
+    // The server has it. Acknowledged when the server's committed heads are exactly these
+    // (a whole document from the server); otherwise not yet.
+    let mut sorted_heads = heads.clone();
+    sorted_heads.sort();
+    let acked = server_heads.map(|h| {
+        let mut h = h.to_vec();
+        h.sort();
+        h
+    });
+    let row = match acked {
+        Some(h) if h == sorted_heads => SyncRow {
+            status: sync_state::acknowledged_status(projection.conflict_count as usize),
+            acked_heads: Some(h),
+        },
+        _ => SyncRow {
+            status: SyncStatus::Pending,
+            acked_heads: None,
+        },
     };
     let tx = conn.transaction().sql()?;
     insert_document(&tx, id, &snapshot, &heads)?;
@@ -1382,6 +1433,15 @@ impl LocalDocs for Store {
 
     fn insert_remote_document(&self, id: RecordId, bytes: &[u8]) -> Result<()> {
         Store::insert_remote_document(self, id, bytes)
+    }
+
+    fn insert_acknowledged_document(
+        &self,
+        id: RecordId,
+        bytes: &[u8],
+        server_heads: &[ChangeHash],
+    ) -> Result<()> {
+        Store::insert_acknowledged_document(self, id, bytes, server_heads)
     }
 
     fn mark_acknowledged(

@@ -1133,8 +1133,9 @@ impl<L: LocalDocs> Session<'_, L> {
                 heads,
                 ..
             } => {
+                let acked = heads.clone();
                 let stored = self
-                    .local(move |l| l.insert_remote_document(id, &data))
+                    .local(move |l| l.insert_acknowledged_document(id, &data, &acked))
                     .await;
                 if self.per_doc(id, stored)?.is_none() {
                     return Ok(());
@@ -1143,7 +1144,8 @@ impl<L: LocalDocs> Session<'_, L> {
                 // A fresh state: the next exchange starts from what the device now has.
                 self.states.insert(id, sync::State::new());
                 // hv-doc carries the server's committed document, so its heads count as
-                // acknowledged (the store checks they are really contained locally).
+                // acknowledged (the store checks they are really contained locally; a new
+                // record was already stored acknowledged, and this finds nothing to write).
                 self.acknowledged(id, heads).await?;
                 self.finish(id);
                 self.subscribe(id);

@@ -58,6 +58,20 @@ pub trait LocalDocs: Send + Sync + 'static {
     /// merges into the local one, in one transaction.
     fn insert_remote_document(&self, id: RecordId, bytes: &[u8]) -> Result<()>;
 
+    /// Stores a whole document the server sent with its committed heads (`hv-doc`). A record
+    /// new to the device is created already acknowledged when its heads are exactly
+    /// `server_heads` (one transaction instead of two); otherwise this is
+    /// [`LocalDocs::insert_remote_document`] and the caller acknowledges afterwards.
+    fn insert_acknowledged_document(
+        &self,
+        id: RecordId,
+        bytes: &[u8],
+        server_heads: &[ChangeHash],
+    ) -> Result<()> {
+        let _ = server_heads;
+        self.insert_remote_document(id, bytes)
+    }
+
     /// Records the server's durably committed heads; the status becomes `synced` only when
     /// they contain every local change (SAF-LOST-EDIT). Returns the resulting status.
     fn mark_acknowledged(&self, id: RecordId, server_heads: &[ChangeHash]) -> Result<SyncStatus>;
