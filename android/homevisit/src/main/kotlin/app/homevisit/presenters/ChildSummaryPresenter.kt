@@ -185,7 +185,7 @@ class ChildSummaryPresenter(
         reload()
     }
 
-    private suspend fun reload() {
+    private suspend fun reload() = serially {
         val banner = hv.banner(childId)
         val records = hv.recordsOfChild(childId).sortedByDescending { it.updatedAt ?: "" }
         val cards = records.filter { RecordKind.of(it.schema) == RecordKind.REFERRAL }.map {

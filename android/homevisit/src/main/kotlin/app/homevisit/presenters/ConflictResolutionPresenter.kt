@@ -111,7 +111,7 @@ class ConflictResolutionPresenter(
         reload()
     }
 
-    private suspend fun reload() {
+    private suspend fun reload() = serially {
         val view = hv.view(recordId)
         val me = hv.identity.userId
         update { s ->

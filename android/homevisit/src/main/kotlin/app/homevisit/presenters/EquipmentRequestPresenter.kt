@@ -165,7 +165,7 @@ class EquipmentRequestPresenter(
         }
     }
 
-    private suspend fun refresh() = reload()
+    private suspend fun refresh() = reloadSerially()
 
     override suspend fun reload() {
         required = hv.requiredMeasurements(recordId)

@@ -12,6 +12,8 @@ import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
@@ -55,6 +57,15 @@ abstract class Presenter<S>(initial: S, parent: CoroutineScope) : AutoCloseable 
             update { it.withError(e.toUiError()) }
         }
     }
+
+    private val refreshing = Mutex()
+
+    /**
+     * Runs a read-then-apply refresh alone. An observer-driven refresh and an event's own
+     * refresh never interleave, so a read taken before a write can never be applied after the
+     * read that follows it (the screen would show the record without the user's change).
+     */
+    protected suspend fun serially(block: suspend () -> Unit) = refreshing.withLock { block() }
 
     /** Runs an observer-driven refresh: a failure becomes the state's error, not a crash. */
     protected suspend fun guarded(block: suspend () -> Unit) {

@@ -23,7 +23,7 @@ abstract class RecordFormPresenter<S>(
      * registration); call at the end of the subclass's init.
      */
     protected fun start() {
-        scope.launch { hv.recordChanges(recordId).collect { guarded { reload() } } }
+        scope.launch { hv.recordChanges(recordId).collect { guarded { reloadSerially() } } }
     }
 
     /** Builds the screen's state from a fresh read of the record. */
@@ -38,8 +38,11 @@ abstract class RecordFormPresenter<S>(
         update { it.from(snap) }
     }
 
+    /** [reload], one at a time (see [serially]). */
+    protected suspend fun reloadSerially() = serially { reload() }
+
     /** Reads the record again. */
-    fun load(): Job = act { reload() }
+    fun load(): Job = act { reloadSerially() }
 
     /**
      * Sets a field from what was typed. Out-of-range values are kept and flagged (their issue
@@ -49,19 +52,19 @@ abstract class RecordFormPresenter<S>(
     fun setValue(path: String, input: String): Job = act {
         val spec = spec(path) ?: FieldSpec(path, path, FieldKind.TEXT)
         hv.write(recordId, spec, input)
-        reload()
+        reloadSerially()
     }
 
     /** Sets a field to a value built by the screen (e.g. a picked item id). */
     fun setRaw(path: String, value: FieldValue): Job = act {
         hv.setField(recordId, path, value)
-        reload()
+        reloadSerially()
     }
 
     /** Adds or removes one code of a code set (`CF-SET`). */
     fun toggleCode(path: String, code: String, on: Boolean): Job = act {
         if (on) hv.addCode(recordId, path, code) else hv.removeCode(recordId, path, code)
-        reload()
+        reloadSerially()
     }
 
     /**
@@ -71,7 +74,7 @@ abstract class RecordFormPresenter<S>(
     fun addItem(listPath: String, fields: Map<String, Any?>): Job = act {
         val id = hv.addItem(recordId, listPath, Json.write(fields))
         lastAddedItemId = id
-        reload()
+        reloadSerially()
     }
 
     /** The id of the item the last [addItem] created. */
@@ -82,13 +85,13 @@ abstract class RecordFormPresenter<S>(
     /** Marks a list item removed (it stays in history). */
     fun removeItem(itemPath: String): Job = act {
         hv.removeItem(recordId, itemPath)
-        reload()
+        reloadSerially()
     }
 
     /** Acknowledges a WARN with a reason (`FLD-ACK`); it lapses if the value changes. */
     fun acknowledge(ruleId: String, path: String, reason: String): Job = act {
         hv.acknowledge(recordId, ruleId, path, reason)
-        reload()
+        reloadSerially()
     }
 
     /**
@@ -99,7 +102,7 @@ abstract class RecordFormPresenter<S>(
         try {
             hv.sign(recordId)
         } finally {
-            reload()
+            reloadSerially()
         }
     }
 }

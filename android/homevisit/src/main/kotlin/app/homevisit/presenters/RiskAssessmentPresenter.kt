@@ -183,7 +183,7 @@ class RiskAssessmentPresenter(
     fun setWeight(kg: String, measuredOn: String): Job = act {
         hv.write(recordId, FIELDS.first { it.path == "child_weight_kg" }, kg)
         hv.setField(recordId, "child_weight_measured_on", fieldValueOf(FieldKind.DATE, measuredOn))
-        reload()
+        reloadSerially()
     }
 
     /** Answers a TILEO item; a present hazard needs notes (`MH-TILEO`). */
@@ -191,7 +191,7 @@ class RiskAssessmentPresenter(
         require(Tileo.ITEMS.any { it.code == code }) { "no TILEO item $code" }
         hv.setField(recordId, "tileo.$code.hazard_present", FieldValue.Text(if (present) "yes" else "no"))
         if (notes.isNotBlank()) hv.setField(recordId, "tileo.$code.notes", FieldValue.Text(notes.trim()))
-        reload()
+        reloadSerially()
     }
 
     /** Adds a handling task from one place to another; its id is [lastAddedItemId]. */
@@ -201,7 +201,7 @@ class RiskAssessmentPresenter(
     fun setTaskMethod(taskId: String, method: String, carersRequired: Long? = null): Job = act {
         hv.setField(recordId, "tasks.$taskId.method", FieldValue.Text(method))
         if (carersRequired != null) hv.setField(recordId, "tasks.$taskId.carers_required", FieldValue.Integer(carersRequired))
-        reload()
+        reloadSerially()
     }
 
     /** Rates a task's risk before (`initial`) or with (`residual`) its controls, each 1–5. */
@@ -209,7 +209,7 @@ class RiskAssessmentPresenter(
         require(stage == "initial" || stage == "residual") { "stage is initial or residual" }
         hv.setField(recordId, "tasks.$taskId.$stage.likelihood", FieldValue.Integer(likelihood))
         hv.setField(recordId, "tasks.$taskId.$stage.severity", FieldValue.Integer(severity))
-        reload()
+        reloadSerially()
     }
 
     /** Adds a control measure to a task (`MH-CONTROLS`). */
@@ -239,7 +239,7 @@ class RiskAssessmentPresenter(
         if (lastExamOn != null) hv.setField(recordId, "$base.last_exam_on", FieldValue.Text(lastExamOn))
         if (nextExamDueOn != null) hv.setField(recordId, "$base.next_exam_due_on", FieldValue.Text(nextExamDueOn))
         lastEquipmentId = id
-        reload()
+        reloadSerially()
     }
 
     /** The id of the equipment the last [addEquipment] created. */
@@ -251,7 +251,7 @@ class RiskAssessmentPresenter(
     fun useEquipment(taskId: String, slot: String, equipmentId: String): Job = act {
         require(MhCodes.SLOTS.any { it.first == slot }) { "slot is hoist_id, spreader_bar_id or sling_id" }
         hv.setField(recordId, "tasks.$taskId.$slot", FieldValue.Text(equipmentId))
-        reload()
+        reloadSerially()
     }
 
     override fun RiskAssessmentState.from(snapshot: RecordSnapshot): RiskAssessmentState {

@@ -65,14 +65,14 @@ class SignOffPresenter(
         try {
             hv.countersign(recordId)
         } finally {
-            reload()
+            reloadSerially()
         }
     }
 
     /** Adds an addendum with [text], field [changes] and [reason] (`RK-ADDENDUM`). */
     fun addAddendum(text: String, changes: List<AmendmentDraft>, reason: String): Job = act {
         hv.addAddendum(recordId, text, changes.map { Amendment(it.path, it.newValueJson) }, reason)
-        reload()
+        reloadSerially()
     }
 
     override fun SignOffState.from(snapshot: RecordSnapshot): SignOffState {
