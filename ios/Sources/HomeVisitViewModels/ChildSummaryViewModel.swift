@@ -249,6 +249,7 @@ public final class ChildSummaryViewModel: ViewModel<ChildSummaryState> {
     }
 
     private func reload() async throws {
+        let n = beginRefresh()
         let banner = try await hv.banner(childId: childId)
         let records = try await hv.recordsOfChild(childId: childId).sorted { ($0.updatedAt ?? "") > ($1.updatedAt ?? "") }
         var cards: [EligibilityCard] = []
@@ -256,6 +257,7 @@ public final class ChildSummaryViewModel: ViewModel<ChildSummaryState> {
             let view = try await hv.view(recordId: r.recordId)
             cards.append(storedEligibility(referralId: r.recordId, title: r.title, content: try Json.parseObject(view.contentJson)))
         }
+        guard isLatest(n) else { return }
         update {
             $0.banner = banner
             $0.records = records.map { $0.toRow() }

@@ -142,8 +142,10 @@ public final class ConflictResolutionViewModel: ViewModel<ConflictResolutionStat
     }
 
     private func reload() async throws {
+        let n = beginRefresh()
         let view = try await hv.view(recordId: recordId)
         let me = hv.identity.userId
+        guard isLatest(n) else { return }
         update { s in
             let previous = s.conflicts
             s.banner = view.banner

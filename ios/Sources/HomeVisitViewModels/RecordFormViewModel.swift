@@ -50,7 +50,9 @@ public class RecordFormViewModel<S: ScreenState>: ViewModel<S> {
 
     /// Reads the record and rebuilds the state; forms that show more (workflow) add to it.
     func reload() async throws {
+        let n = beginRefresh()
         let snap = try await hv.snapshot(recordId: recordId)
+        guard isLatest(n) else { return }
         update { $0 = self.from($0, snap) }
     }
 

@@ -70,6 +70,22 @@ public class ViewModel<S: ScreenState>: ObservableObject {
 
     /// Runs observer-driven work (a reload after a change elsewhere): a failure is shown as the
     /// state's error, never thrown into the observer loop.
+    /// Refreshes started so far. A refresh applies what it read only if no later refresh has
+    /// started meanwhile, so an older read never overwrites a newer one (the Kotlin presenters
+    /// run their refreshes one at a time for the same reason).
+    private var refreshesStarted = 0
+
+    /// Starts a refresh; check `isLatest` with the number before applying what it read.
+    func beginRefresh() -> Int {
+        refreshesStarted += 1
+        return refreshesStarted
+    }
+
+    /// Whether refresh `n` is still the latest one started.
+    func isLatest(_ n: Int) -> Bool {
+        n == refreshesStarted
+    }
+
     func guarded(_ body: () async throws -> Void) async {
         do {
             try await body()
