@@ -4,11 +4,11 @@
 
 mod store_support;
 
-use automerge::sync;
+use automerge::{sync, sync::SyncDoc};
 use homevisit_core::{
     doc,
     model::common::Schema,
-    store::{Store, StoreKey, SyncStatus},
+    store::{Encryption, Store, StoreKey, StoreOptions, SyncStatus},
     sync::LocalDocs,
     Error, RecordId,
 };
@@ -494,5 +494,70 @@ fn saf_lost_edit_a_whole_document_with_the_servers_heads_is_stored_acknowledged_
     assert_eq!(
         b.mark_acknowledged(id, &heads).unwrap(),
         SyncStatus::Pending
+    );
+}
+
+/// Automerge's sync relies on a change that arrives before its dependency (after a Bloom-filter
+/// false positive left the dependency out) staying queued until the dependency comes. The store
+/// keeps such a change even when the document leaves its cache in between; without that the
+/// two peers would ask each other for ever (`homevisit_core::sync::orphans`).
+#[test]
+fn a_change_that_arrives_before_its_dependency_waits_even_if_the_document_leaves_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let ua = ot(Uuid::new_v4());
+    let ub = ot(ua.team_id);
+    let store = Store::open_with(
+        dir.path().join("s.db"),
+        Encryption::Key(StoreKey::Raw(KEY)),
+        StoreOptions {
+            cache_capacity: 1,
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    let id = RecordId::new();
+    let mut base = child_doc(&ua, id, "Amara", "Okafor", "", "");
+    let mut peer = base.fork();
+    store.create(id, base).unwrap();
+    let before = store.local_heads(id).unwrap().unwrap();
+
+    // The peer's two changes: y, then x on top of it.
+    set(&mut peer, &ub, "school_name", "Hillside").unwrap();
+    set(&mut peer, &ub, "gp_practice_name", "Park Road").unwrap();
+    let changes = peer.get_changes(&before);
+    assert_eq!(changes.len(), 2);
+    let (y, x) = (changes[0].clone(), changes[1].clone());
+    let mut message = |change: &automerge::Change| {
+        let mut m = peer
+            .sync()
+            .generate_sync_message(&mut sync::State::new())
+            .unwrap();
+        m.changes = vec![change.raw_bytes().to_vec()].into();
+        m
+    };
+
+    // x alone cannot apply.
+    let mut state = sync::State::new();
+    LocalDocs::receive_sync_message(&store, id, &mut state, message(&x)).unwrap();
+    assert_eq!(store.local_heads(id).unwrap().unwrap(), before);
+
+    // Another record's work pushes the document out of the one-document cache.
+    let other = RecordId::new();
+    store
+        .create(other, child_doc(&ua, other, "Bo", "Li", "", ""))
+        .unwrap();
+    let evictions = store.cache_stats().unwrap().evictions;
+    assert!(evictions >= 1, "the record left the cache");
+
+    // y arrives: both apply.
+    LocalDocs::receive_sync_message(&store, id, &mut state, message(&y)).unwrap();
+    assert!(store.has_heads(id, &[x.hash(), y.hash()]).unwrap());
+    assert_eq!(store.local_heads(id).unwrap().unwrap(), vec![x.hash()]);
+    store.close().unwrap();
+    let store = open(&dir, "s.db");
+    assert_eq!(
+        store.local_heads(id).unwrap().unwrap(),
+        vec![x.hash()],
+        "stored durably"
     );
 }

@@ -57,6 +57,9 @@ pub struct ServerConfig {
     /// A message the peer does not take off the socket within this time closes the
     /// connection: a client that stops reading cannot hold the server's memory or time.
     pub write_timeout: Duration,
+    /// Documents kept loaded in memory; idle ones beyond this are dropped and reloaded from
+    /// storage when next used.
+    pub doc_cache_slots: usize,
 }
 
 impl Default for ServerConfig {
@@ -73,6 +76,7 @@ impl Default for ServerConfig {
             join_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(90),
             write_timeout: Duration::from_secs(60),
+            doc_cache_slots: 512,
         }
     }
 }
@@ -128,6 +132,7 @@ impl<S: ServerStore> App<S> {
             Arc::clone(&store),
             checks,
             config.max_document_bytes,
+            config.doc_cache_slots,
             Arc::clone(&metrics),
         ));
         Self {

@@ -15,12 +15,13 @@ use tokio::time::Instant;
 
 use automerge::{
     sync::{self, SyncDoc},
-    Automerge,
+    Automerge, ReadDoc,
 };
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use futures_util::{stream::SplitSink, SinkExt, StreamExt};
 use homevisit_core::{
     sync::guard,
+    sync::orphans::{Carried, Orphans},
     sync::protocol::{
         ChangedDocument, Extension, HomeVisitMetadata, Message, PeerMetadata, MAX_LIST_LEN,
         PROTOCOL_VERSION,
@@ -97,6 +98,8 @@ struct Conn<S: ServerStore> {
     extensions: BTreeSet<Extension>,
     /// Sync state per document this connection has touched.
     states: HashMap<RecordId, sync::State>,
+    /// Received changes waiting for their dependencies (see `homevisit_core::sync::orphans`).
+    orphans: Orphans,
     sink: SplitSink<WebSocket, WsMessage>,
 }
 
@@ -107,6 +110,8 @@ pub async fn run<S: ServerStore>(app: App<S>, auth: DeviceAuth, socket: WebSocke
     Metrics::add(&metrics.connections_open, 1);
     let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
     let (sink, mut stream) = socket.split();
+    // As much as one document may hold: more waiting changes than that is abuse.
+    let orphan_limit = usize::try_from(app.config.max_document_bytes).unwrap_or(usize::MAX);
     let mut conn = Conn {
         app,
         auth,
@@ -114,6 +119,7 @@ pub async fn run<S: ServerStore>(app: App<S>, auth: DeviceAuth, socket: WebSocke
         peer: String::new(),
         extensions: BTreeSet::new(),
         states: HashMap::new(),
+        orphans: Orphans::new(orphan_limit),
         sink,
     };
     let stop = conn.serve(&mut stream).await;
@@ -197,6 +203,7 @@ pub async fn refuse_revoked<S: ServerStore>(app: App<S>, auth: DeviceAuth, socke
         peer: String::new(),
         extensions: BTreeSet::new(),
         states: HashMap::new(),
+        orphans: Orphans::new(0),
         sink,
     };
     send_revoked(&mut conn).await;
@@ -517,7 +524,7 @@ impl<S: ServerStore> Conn<S> {
 
     async fn sync(&mut self, id: RecordId, data: &[u8], request: bool) -> Result<(), Stop> {
         // Decoded and its bloom filters checked: automerge panics on degenerate ones.
-        let message = guard::decode_sync_message(data)
+        let mut message = guard::decode_sync_message(data)
             .map_err(|e| Stop::Protocol(format!("malformed automerge sync message: {e}")))?;
         let team = self.auth.team_id;
         let mut slot = self.app.docs.lock(team, id).await?;
@@ -545,6 +552,9 @@ impl<S: ServerStore> Conn<S> {
                 return self.send(&msg).await;
             }
         }
+        // Changes that arrived earlier without their dependencies go in again: the cached
+        // document that queued them may have been dropped since.
+        let carried = self.orphans.carry(id, &mut message);
         let state = self.state_for(id).await?;
         let mut candidate = slot.doc.clone().unwrap_or_else(Automerge::new);
         let mut new_state = state.clone();
@@ -559,6 +569,7 @@ impl<S: ServerStore> Conn<S> {
             // The peer has a document this team does not have yet: ask for its changes, as
             // an empty automerge-repo peer would. Nothing is stored until changes arrive.
             let reply = candidate.generate_sync_message(&mut new_state);
+            self.keep_orphans(id, carried, &candidate)?;
             drop(slot);
             self.states.insert(id, new_state);
             return self.reply(id, reply, Vec::new()).await;
@@ -579,11 +590,27 @@ impl<S: ServerStore> Conn<S> {
             let msg = self.unavailable(id);
             return self.send(&msg).await;
         };
+        self.keep_orphans(id, carried, doc)?;
         let reply = doc.generate_sync_message(&mut state);
         let heads = doc.get_heads();
         drop(slot);
         self.remember_state(id, state).await?;
         self.reply(id, reply, heads).await
+    }
+
+    /// Keeps the carried changes `doc` does not contain: they wait for their dependencies.
+    fn keep_orphans(
+        &mut self,
+        id: RecordId,
+        carried: Carried,
+        doc: &Automerge,
+    ) -> Result<(), Stop> {
+        if carried.is_empty() {
+            return Ok(());
+        }
+        self.orphans
+            .settle(id, carried, |h| doc.get_change_by_hash(h).is_none())
+            .map_err(|e| Stop::Protocol(format!("document {id}: {e}")))
     }
 
     /// Sends the sync reply (if any), then `hv-ack` with the committed heads to peers that

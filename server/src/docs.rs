@@ -21,8 +21,6 @@ use crate::{
     store::{DeviceAuth, DocumentCommit, NewFlag, ServerStore, StoreError, TeamId},
 };
 
-/// Loaded documents kept in memory; idle ones beyond this are dropped.
-const CACHE_SLOTS: usize = 512;
 /// Incremental chunks after which a commit writes a full save instead (compaction).
 const COMPACT_AFTER_CHUNKS: u64 = 64;
 
@@ -85,6 +83,8 @@ pub struct Documents<S> {
     slots: Mutex<SlotMap>,
     checks: Vec<Box<dyn DomainCheck>>,
     max_document_bytes: u64,
+    /// Loaded documents kept in memory; idle ones beyond this are dropped.
+    cache_slots: usize,
     changes: broadcast::Sender<DocChanged>,
     metrics: Arc<Metrics>,
 }
@@ -106,6 +106,7 @@ impl<S: ServerStore> Documents<S> {
         store: Arc<S>,
         checks: Vec<Box<dyn DomainCheck>>,
         max_document_bytes: u64,
+        cache_slots: usize,
         metrics: Arc<Metrics>,
     ) -> Self {
         let (changes, _) = broadcast::channel(1024);
@@ -114,6 +115,7 @@ impl<S: ServerStore> Documents<S> {
             slots: Mutex::new(HashMap::new()),
             checks,
             max_document_bytes,
+            cache_slots: cache_slots.max(1),
             changes,
             metrics,
         }
@@ -137,7 +139,7 @@ impl<S: ServerStore> Documents<S> {
     ) -> Result<OwnedMutexGuard<Slot>, DocError> {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            if slots.len() >= CACHE_SLOTS {
+            if slots.len() >= self.cache_slots {
                 // Only slots nobody holds (the map's is the only reference) are dropped.
                 slots.retain(|_, s| Arc::strong_count(s) > 1);
             }

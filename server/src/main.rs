@@ -60,6 +60,10 @@ enum Command {
         /// disconnected [default: 60].
         #[arg(long)]
         write_timeout_secs: Option<u64>,
+        /// Documents kept loaded in memory; idle ones beyond this are dropped and reloaded
+        /// from the database when next used [default: 512].
+        #[arg(long)]
+        doc_cache_slots: Option<usize>,
         /// Caps the database at this many pages (SQLite max_page_count): a storage quota, and
         /// how the full-disk path is exercised.
         #[arg(long, hide = true)]
@@ -185,6 +189,7 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             auth_failure_window_secs,
             idle_timeout_secs,
             write_timeout_secs,
+            doc_cache_slots,
             max_db_pages,
         } => {
             let store = SqliteStore::open_dir(&data_dir)?;
@@ -215,6 +220,9 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             }
             if let Some(s) = write_timeout_secs {
                 config.write_timeout = Duration::from_secs(s.max(1));
+            }
+            if let Some(n) = doc_cache_slots {
+                config.doc_cache_slots = n.max(1);
             }
             // Read the certificate before binding: a bad file fails the start, not a handshake.
             let tls = match (tls_cert, tls_key) {

@@ -12,7 +12,7 @@ use homevisit_core::{
         common::Schema,
         user::{Actor, Role},
     },
-    store::{Store, StoreKey, SyncStatus},
+    store::{Encryption, Store, StoreKey, StoreOptions, SyncStatus},
     sync::{SyncClient, SyncConfig, SyncReport},
     RecordId, Result,
 };
@@ -56,9 +56,25 @@ impl Device {
         url: String,
         config: SyncConfig,
     ) -> Self {
+        Self::join_with(server, team, url, config, StoreOptions::default()).await
+    }
+
+    /// [`Device::join_via`] with explicit store tuning (a small document cache, say).
+    pub async fn join_with(
+        server: &TestServer,
+        team: &TestTeam,
+        url: String,
+        config: SyncConfig,
+        options: StoreOptions,
+    ) -> Self {
         let token = server.device_token(team).await;
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("device.db"), StoreKey::Raw([7u8; 32])).unwrap();
+        let store = Store::open_with(
+            dir.path().join("device.db"),
+            Encryption::Key(StoreKey::Raw([7u8; 32])),
+            options,
+        )
+        .unwrap();
         let store = Arc::new(store);
         let client =
             SyncClient::with_config(url, token.clone(), Arc::clone(&store), config).unwrap();

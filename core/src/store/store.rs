@@ -43,7 +43,7 @@ use crate::{
     ids::RecordId,
     model::common::Schema,
     rules::record_keeping::AuditEntry,
-    sync::local::LocalDocs,
+    sync::{local::LocalDocs, orphans::Orphans},
 };
 
 /// When a document's increments are folded into a new snapshot (docs/adr/0004).
@@ -150,7 +150,14 @@ struct Inner {
     write_seq: AtomicU64,
     loads: AtomicU64,
     options: StoreOptions,
+    /// Changes received by sync before the changes they depend on: kept apart from the
+    /// document cache, which may drop the document (and automerge's queue with it) before the
+    /// rest arrives (`crate::sync::orphans`).
+    orphans: Mutex<Orphans>,
 }
+
+/// Most bytes of received changes kept waiting for their dependencies.
+const ORPHAN_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 
 /// The encrypted, crash-safe local store of record documents.
 pub struct Store {
@@ -549,6 +556,7 @@ impl Store {
             write_seq: AtomicU64::new(0),
             loads: AtomicU64::new(0),
             options,
+            orphans: Mutex::new(Orphans::new(ORPHAN_LIMIT_BYTES)),
         };
         Ok(Self {
             inner: RwLock::new(Some(Arc::new(inner))),
@@ -1199,6 +1207,7 @@ impl Store {
         tx.execute_batch(schema::AUDIT_NO_DELETE).sql()?;
         tx.commit().sql()?;
         lock(&inner.cache).clear();
+        *lock(&inner.orphans) = Orphans::new(ORPHAN_LIMIT_BYTES);
         // Rewrite the file without the freed pages and empty the WAL, so no old page survives.
         conn.execute_batch("VACUUM;").sql()?;
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
@@ -1412,9 +1421,12 @@ impl LocalDocs for Store {
         &self,
         id: RecordId,
         state: &mut sync::State,
-        message: sync::Message,
+        mut message: sync::Message,
     ) -> Result<()> {
-        self.apply_remote_with(id, |d| {
+        // Changes that came earlier without their dependencies go in again with this message.
+        let carried = lock(&self.inner()?.orphans).carry(id, &mut message);
+        let hashes = carried.hashes();
+        let waiting = self.apply_remote_with(id, |d| {
             // A panic inside automerge on hostile input is an error: the edit is discarded.
             crate::sync::guard::guarded("a sync message", || {
                 d.sync().receive_sync_message(state, message)
@@ -1423,8 +1435,18 @@ impl LocalDocs for Store {
                 record: Some(id),
                 detail,
             })??;
-            Ok(((), Some(state.encode())))
-        })
+            let waiting: Vec<ChangeHash> = hashes
+                .into_iter()
+                .filter(|h| d.get_change_by_hash(h).is_none())
+                .collect();
+            Ok((waiting, Some(state.encode())))
+        })?;
+        lock(&self.inner()?.orphans)
+            .settle(id, carried, |h| waiting.contains(h))
+            .map_err(|e| Error::Corrupt {
+                record: Some(id),
+                detail: e.to_string(),
+            })
     }
 
     fn save_document(&self, id: RecordId) -> Result<Option<Vec<u8>>> {

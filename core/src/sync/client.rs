@@ -45,6 +45,11 @@ use crate::{ids::RecordId, Error, Result};
 /// `MAX_CATCHUP_IDS`); more unsynced records go in the following requests.
 pub const MAX_CATCHUP_IDS: usize = MAX_LIST_LEN / 2;
 
+/// Sync messages without changes sent in a row for one record, with none received either,
+/// after which the session stops that record's exchange: a healthy exchange needs two or three
+/// (docs/SYNC-CLIENT.md). The record stays unsynced, is reported, and is tried again next time.
+pub const MAX_IDLE_EXCHANGES: u32 = 64;
+
 /// Frames up to this size are packed together into one `hv-batch`; larger messages (whole
 /// documents) go alone so one upload never delays many small sync messages.
 const BATCH_TARGET_BYTES: usize = 512 * 1024;
@@ -285,6 +290,8 @@ impl<L: LocalDocs> SyncClient<L> {
             incomplete: false,
             live: false,
             pushes: 0,
+            idle_exchanges: HashMap::new(),
+            stalled: HashSet::new(),
         };
         match session.handshake().await {
             Ok(()) => Ok(session),
@@ -432,6 +439,10 @@ struct Session<'c, L: LocalDocs> {
     /// Long-lived connection: documents moved whole are then synced once, so that the server
     /// counts this connection as syncing them and pushes other devices' changes.
     live: bool,
+    /// Change-free sync messages sent in a row per record ([`MAX_IDLE_EXCHANGES`]).
+    idle_exchanges: HashMap<RecordId, u32>,
+    /// Records whose exchange was stopped in this session.
+    stalled: HashSet<RecordId>,
 }
 
 impl<L: LocalDocs> Session<'_, L> {
@@ -1004,11 +1015,22 @@ impl<L: LocalDocs> Session<'_, L> {
 
     /// Sends the next sync message for `id` if automerge has one; returns whether it did.
     async fn continue_sync(&mut self, id: RecordId) -> Result<bool> {
+        if self.stalled.contains(&id) {
+            return Ok(false);
+        }
         let msg = self.generate(id).await;
         let Some(Some(msg)) = self.per_doc(id, msg)? else {
             return Ok(false);
         };
-        if !msg.changes.is_empty() {
+        if msg.changes.is_empty() {
+            let idle = self.idle_exchanges.entry(id).or_insert(0);
+            *idle += 1;
+            if *idle > MAX_IDLE_EXCHANGES {
+                self.stall(id);
+                return Ok(false);
+            }
+        } else {
+            self.idle_exchanges.remove(&id);
             self.note_sent(id);
         }
         self.push(Message::Sync {
@@ -1026,6 +1048,26 @@ impl<L: LocalDocs> Session<'_, L> {
             })
             .outstanding += 1;
         Ok(true)
+    }
+
+    /// Stops a record's exchange that goes round without progress: reported, left unsynced
+    /// (the cursor stays before it), and tried afresh at the next sync.
+    fn stall(&mut self, id: RecordId) {
+        tracing::warn!(%id, "sync exchange made no progress; stopped for this session");
+        self.stalled.insert(id);
+        self.report.failed.push(DocumentProblem {
+            id,
+            reason: format!(
+                "the exchange made no progress after {MAX_IDLE_EXCHANGES} messages; \
+                 the record is tried again at the next sync"
+            ),
+        });
+        self.incomplete = true;
+        self.cursor_blocked = true;
+        if let Some(task) = self.tasks.get_mut(&id) {
+            task.outstanding = 0;
+        }
+        self.finish(id);
     }
 
     /// In the long-lived mode, follows a whole-document transfer with one sync exchange: the
@@ -1065,8 +1107,12 @@ impl<L: LocalDocs> Session<'_, L> {
                             .await)
                     }
                 };
+                if self.stalled.contains(&id) {
+                    return Ok(());
+                }
                 if !message.changes.is_empty() {
                     self.received_changes.insert(id);
+                    self.idle_exchanges.remove(&id);
                 }
                 let state = match self.state(id).await {
                     Ok(s) => s,

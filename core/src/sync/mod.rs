@@ -9,6 +9,7 @@ pub mod backoff;
 pub mod client;
 pub mod guard;
 pub mod local;
+pub mod orphans;
 pub mod progress;
 pub mod protocol;
 
