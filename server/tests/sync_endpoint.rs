@@ -418,3 +418,68 @@ async fn healthz_and_metrics_answer() {
     assert_eq!(value("homevisit_connections_total"), 1);
     assert!(body.contains("# TYPE homevisit_errors_total counter"));
 }
+
+/// Changes whose dependencies never arrive are kept per connection (ADR 0013) only up to the
+/// stored document size limit; beyond it the peer is abusive and that connection is closed with
+/// `error`. Other connections carry on.
+#[tokio::test]
+async fn changes_whose_dependencies_never_arrive_are_bounded_per_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = add_team(dir.path(), "A");
+    let server = Server::start(dir.path(), &["--max-document-bytes", "20000"]);
+    let mut c = Client::connect(&server, &a.token, true).await;
+    let id = RecordId::new();
+    let mut doc = record(&a.id, id);
+    c.upload(id, &mut doc).await;
+
+    let mut sent = 0usize;
+    let mut refused = None;
+    for i in 0..100 {
+        // y, then x on top of it; only x is sent, so it can never apply.
+        let mut fork = doc.fork();
+        fork.put(ROOT, "y", i).unwrap();
+        fork.commit_with(CommitOptions::default().with_message(common::attrib("edit")));
+        let noise: String = (0..1000)
+            .map(|_| char::from(b'a' + rand::random::<u8>() % 26))
+            .collect();
+        fork.put(ROOT, "x", noise).unwrap();
+        fork.commit_with(CommitOptions::default().with_message(common::attrib("edit")));
+        let x = fork.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let mut m = fork
+            .sync()
+            .generate_sync_message(&mut sync::State::new())
+            .unwrap();
+        sent += x.len();
+        m.changes = vec![x].into();
+        c.send(&c.doc_msg(id, m.encode(), false)).await;
+        loop {
+            match c.recv().await {
+                Some(Message::Ack { heads, .. }) => {
+                    assert_eq!(heads, doc.get_heads(), "nothing of x applied");
+                    break;
+                }
+                Some(Message::Error { message, .. }) => {
+                    refused = Some(message);
+                    break;
+                }
+                Some(_) => {}
+                None => panic!("closed without an error after {sent} bytes"),
+            }
+        }
+        if refused.is_some() {
+            break;
+        }
+    }
+    let message = refused.expect("the limit was never reached");
+    assert!(message.contains("dependencies never arrived"), "{message}");
+    assert!(
+        sent > 20_000,
+        "refused only beyond the limit ({sent} bytes)"
+    );
+
+    // The document is as uploaded, and another connection syncs normally.
+    let other = RecordId::new();
+    let mut fresh = record(&a.id, other);
+    let mut c2 = Client::connect(&server, &a.token, true).await;
+    assert_eq!(c2.upload(other, &mut fresh).await, fresh.get_heads());
+}
