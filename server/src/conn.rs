@@ -15,13 +15,13 @@ use tokio::time::Instant;
 
 use automerge::{
     sync::{self, SyncDoc},
-    Automerge, ReadDoc,
+    Automerge,
 };
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use futures_util::{stream::SplitSink, SinkExt, StreamExt};
 use homevisit_core::{
     sync::guard,
-    sync::orphans::{Carried, Orphans},
+    sync::orphans::{self, Carried, Orphans},
     sync::protocol::{
         ChangedDocument, Extension, HomeVisitMetadata, Message, PeerMetadata, MAX_LIST_LEN,
         PROTOCOL_VERSION,
@@ -602,14 +602,12 @@ impl<S: ServerStore> Conn<S> {
     fn keep_orphans(
         &mut self,
         id: RecordId,
-        carried: Carried,
+        mut carried: Carried,
         doc: &Automerge,
     ) -> Result<(), Stop> {
-        if carried.is_empty() {
-            return Ok(());
-        }
+        let waiting = orphans::still_waiting(doc, &mut carried);
         self.orphans
-            .settle(id, carried, |h| doc.get_change_by_hash(h).is_none())
+            .settle(id, carried, &waiting)
             .map_err(|e| Stop::Protocol(format!("document {id}: {e}")))
     }
 

@@ -1424,8 +1424,7 @@ impl LocalDocs for Store {
         mut message: sync::Message,
     ) -> Result<()> {
         // Changes that came earlier without their dependencies go in again with this message.
-        let carried = lock(&self.inner()?.orphans).carry(id, &mut message);
-        let hashes = carried.hashes();
+        let mut carried = lock(&self.inner()?.orphans).carry(id, &mut message);
         let waiting = self.apply_remote_with(id, |d| {
             // A panic inside automerge on hostile input is an error: the edit is discarded.
             crate::sync::guard::guarded("a sync message", || {
@@ -1435,14 +1434,11 @@ impl LocalDocs for Store {
                 record: Some(id),
                 detail,
             })??;
-            let waiting: Vec<ChangeHash> = hashes
-                .into_iter()
-                .filter(|h| d.get_change_by_hash(h).is_none())
-                .collect();
+            let waiting = crate::sync::orphans::still_waiting(d.document(), &mut carried);
             Ok((waiting, Some(state.encode())))
         })?;
         lock(&self.inner()?.orphans)
-            .settle(id, carried, |h| waiting.contains(h))
+            .settle(id, carried, &waiting)
             .map_err(|e| Error::Corrupt {
                 record: Some(id),
                 detail: e.to_string(),

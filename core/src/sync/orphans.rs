@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 
-use automerge::{sync, Change, ChangeHash};
+use automerge::{sync, Automerge, Change, ChangeHash, ReadDoc};
 
 use crate::ids::RecordId;
 
@@ -32,21 +32,32 @@ pub struct TooManyOrphans {
     pub limit: usize,
 }
 
-/// The change chunks a message carried (its own and the re-queued ones), by hash.
+/// The change chunks a message carried: the re-queued waiting ones (with their hashes) and the
+/// message's own, parsed only if something is left waiting afterwards.
 #[derive(Debug, Default)]
 pub struct Carried {
-    chunks: Vec<(ChangeHash, Vec<u8>)>,
+    parsed: Vec<(ChangeHash, Vec<u8>)>,
+    unparsed: Vec<Vec<u8>>,
 }
 
 impl Carried {
-    /// The hashes of the carried changes.
-    pub fn hashes(&self) -> Vec<ChangeHash> {
-        self.chunks.iter().map(|(h, _)| *h).collect()
+    /// Whether the message carried no changes at all.
+    pub fn is_empty(&self) -> bool {
+        self.parsed.is_empty() && self.unparsed.is_empty()
     }
 
-    /// Whether the message carried no single changes.
-    pub fn is_empty(&self) -> bool {
-        self.chunks.is_empty()
+    /// The hashes of the carried single changes (a chunk that is a whole document, in a v2
+    /// message, depends on nothing outside itself and is left out).
+    pub fn hashes(&mut self) -> Vec<ChangeHash> {
+        for chunk in std::mem::take(&mut self.unparsed) {
+            if let Ok(change) = Change::from_bytes(chunk.clone()) {
+                let hash = change.hash();
+                if !self.parsed.iter().any(|(h, _)| *h == hash) {
+                    self.parsed.push((hash, chunk));
+                }
+            }
+        }
+        self.parsed.iter().map(|(h, _)| *h).collect()
     }
 }
 
@@ -79,59 +90,48 @@ impl Orphans {
     }
 
     /// Puts `id`'s waiting changes in front of `message`'s own, so that applying the message
-    /// re-queues them, and returns every single change the message now carries, for
-    /// [`Orphans::settle`]. A chunk that is not one change (a whole document in a v2 message)
-    /// depends on nothing outside itself and is not tracked.
+    /// re-queues them, and returns everything the message now carries, for
+    /// [`Orphans::settle`].
     pub fn carry(&mut self, id: RecordId, message: &mut sync::Message) -> Carried {
         let waiting = self.take(id);
-        if waiting.is_empty() && message.changes.is_empty() {
-            return Carried::default();
-        }
-        let own: Vec<(ChangeHash, Vec<u8>)> = message
-            .changes
-            .iter()
-            .filter_map(|chunk| {
-                let change = Change::from_bytes(chunk.to_vec()).ok()?;
-                Some((change.hash(), chunk.to_vec()))
-            })
-            .collect();
-        let again: Vec<(ChangeHash, Vec<u8>)> = waiting
-            .into_iter()
-            .filter(|(h, _)| !own.iter().any(|(o, _)| o == h))
-            .collect();
-        if !again.is_empty() {
-            // Waiting changes first; automerge applies them in dependency order either way.
-            let mut all: Vec<Vec<u8>> = again.iter().map(|(_, c)| c.clone()).collect();
-            all.extend(message.changes.iter().map(<[u8]>::to_vec));
+        let unparsed: Vec<Vec<u8>> = message.changes.iter().map(<[u8]>::to_vec).collect();
+        if !waiting.is_empty() {
+            // Waiting changes first; automerge applies them in dependency order either way,
+            // and skips one the peer happened to send again.
+            let mut all: Vec<Vec<u8>> = waiting.iter().map(|(_, c)| c.clone()).collect();
+            all.extend(unparsed.iter().cloned());
             message.changes = all.into();
         }
-        let mut chunks = again;
-        chunks.extend(own);
-        Carried { chunks }
+        Carried {
+            parsed: waiting,
+            unparsed,
+        }
     }
 
-    /// After the message was applied: keeps the carried changes for which `missing` is true
-    /// (the document does not contain them: they wait for their dependencies).
+    /// After the message was applied: keeps the carried changes named in `waiting` (those the
+    /// document does not contain: they wait for their dependencies). With nothing waiting,
+    /// nothing is parsed or kept.
     pub fn settle(
         &mut self,
         id: RecordId,
-        carried: Carried,
-        missing: impl Fn(&ChangeHash) -> bool,
+        mut carried: Carried,
+        waiting: &[ChangeHash],
     ) -> Result<(), TooManyOrphans> {
-        let waiting: Vec<(ChangeHash, Vec<u8>)> = carried
-            .chunks
-            .into_iter()
-            .filter(|(h, _)| missing(h))
-            .collect();
         if waiting.is_empty() {
             return Ok(());
         }
-        let size: usize = waiting.iter().map(|(_, c)| c.len()).sum();
+        carried.hashes();
+        let kept: Vec<(ChangeHash, Vec<u8>)> = carried
+            .parsed
+            .into_iter()
+            .filter(|(h, _)| waiting.contains(h))
+            .collect();
+        let size: usize = kept.iter().map(|(_, c)| c.len()).sum();
         if self.bytes + size > self.limit {
             return Err(TooManyOrphans { limit: self.limit });
         }
         self.bytes += size;
-        self.docs.insert(id, waiting);
+        self.docs.insert(id, kept);
         Ok(())
     }
 
@@ -143,11 +143,22 @@ impl Orphans {
     }
 }
 
+/// The carried changes `doc` does not contain after the message was applied. A document with
+/// nothing queued applied everything, and then nothing is parsed.
+pub fn still_waiting(doc: &Automerge, carried: &mut Carried) -> Vec<ChangeHash> {
+    if carried.is_empty() || doc.get_missing_deps(&[]).is_empty() {
+        return Vec::new();
+    }
+    carried
+        .hashes()
+        .into_iter()
+        .filter(|h| doc.get_change_meta_by_hash(h).is_none())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use automerge::{
-        sync::SyncDoc, transaction::Transactable, AutoCommit, Automerge, ReadDoc, ROOT,
-    };
+    use automerge::{sync::SyncDoc, transaction::Transactable, AutoCommit, Automerge, ROOT};
 
     use super::*;
 
@@ -183,13 +194,12 @@ mod tests {
         // x alone: it cannot apply, and is kept.
         let mut doc = base.clone();
         let mut m = message_with(vec![x.clone()]);
-        let carried = orphans.carry(id, &mut m);
+        let mut carried = orphans.carry(id, &mut m);
         assert_eq!(carried.hashes().len(), 1);
         doc.load_incremental(&x).unwrap();
         assert_eq!(doc.get_heads(), base.get_heads());
-        orphans
-            .settle(id, carried, |h| doc.get_change_by_hash(h).is_none())
-            .unwrap();
+        let waiting = still_waiting(&doc, &mut carried);
+        orphans.settle(id, carried, &waiting).unwrap();
         assert!(orphans.has(id));
         assert_eq!(orphans.bytes(), x.len());
 
@@ -197,13 +207,12 @@ mod tests {
         // back in front, and both apply.
         let mut doc = base.clone();
         let mut m = message_with(vec![y.clone()]);
-        let carried = orphans.carry(id, &mut m);
+        let mut carried = orphans.carry(id, &mut m);
         assert_eq!(m.changes.len(), 2);
         let chunks: Vec<u8> = m.changes.iter().flatten().copied().collect();
         doc.load_incremental(&chunks).unwrap();
-        orphans
-            .settle(id, carried, |h| doc.get_change_by_hash(h).is_none())
-            .unwrap();
+        assert!(still_waiting(&doc, &mut carried).is_empty());
+        orphans.settle(id, carried, &[]).unwrap();
         assert!(!orphans.has(id));
         assert_eq!(orphans.bytes(), 0);
         assert_eq!(doc.get_changes(&base.get_heads()).len(), 2);
@@ -215,12 +224,17 @@ mod tests {
         let id = RecordId::new();
         let mut orphans = Orphans::new(1 << 20);
         let mut m = message_with(vec![x.clone()]);
-        let carried = orphans.carry(id, &mut m);
-        orphans.settle(id, carried, |_| true).unwrap();
+        let mut carried = orphans.carry(id, &mut m);
+        let all = carried.hashes();
+        orphans.settle(id, carried, &all).unwrap();
         let mut m = message_with(vec![x.clone()]);
-        let carried = orphans.carry(id, &mut m);
-        assert_eq!(carried.hashes().len(), 1);
-        assert_eq!(m.changes.len(), 1);
+        let mut carried = orphans.carry(id, &mut m);
+        assert_eq!(carried.hashes().len(), 1, "carried once");
+        assert_eq!(
+            m.changes.len(),
+            2,
+            "sent in the message again; automerge skips the copy"
+        );
     }
 
     #[test]
@@ -229,8 +243,9 @@ mod tests {
         let id = RecordId::new();
         let mut orphans = Orphans::new(x.len() + y.len() - 1);
         let mut m = message_with(vec![x, y]);
-        let carried = orphans.carry(id, &mut m);
-        let err = orphans.settle(id, carried, |_| true).unwrap_err();
+        let mut carried = orphans.carry(id, &mut m);
+        let all = carried.hashes();
+        let err = orphans.settle(id, carried, &all).unwrap_err();
         assert_eq!(err.limit, orphans.limit);
         assert!(!orphans.has(id));
         assert_eq!(orphans.bytes(), 0);

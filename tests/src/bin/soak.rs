@@ -4,9 +4,15 @@
 //! least-squares trend in KiB/min over the whole run and over its second half) and checks
 //! convergence at the end. Exit status 0 only if it converged with no sync error.
 //!
+//! With `--fixed-data 1` nobody creates or edits anything: the server's data stays the same
+//! size, and each tablet alternates syncs with nothing to do (70 %) and wiping its store and
+//! downloading every record again (30 %, as after a reinstall). Memory that still grows then is
+//! not data.
+//!
 //! ```sh
 //! cargo build --locked -p homevisit-server -p homevisit-tests --bins
 //! target/debug/soak --seconds 600 --devices 8 --seed 1
+//! target/debug/soak --seconds 1800 --devices 8 --shared 100 --fixed-data 1
 //! ```
 
 #[path = "sim/mod.rs"]
@@ -54,17 +60,25 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> R<bool> {
-    let f = flags(&["seconds", "devices", "seed", "shared", "sample-secs"])?;
+    let f = flags(&[
+        "seconds",
+        "devices",
+        "seed",
+        "shared",
+        "sample-secs",
+        "fixed-data",
+    ])?;
     let seconds: u64 = flag(&f, "seconds", 600)?;
     let n: usize = flag(&f, "devices", 8)?;
     let seed: u64 = flag(&f, "seed", 1)?;
     let shared: usize = flag(&f, "shared", 10)?;
     let sample: u64 = flag(&f, "sample-secs", 5)?;
+    let fixed_data = flag::<u8>(&f, "fixed-data", 0)? != 0;
     if n == 0 {
         return Err("--devices must be at least 1".into());
     }
     println!(
-        "soak: seconds={seconds} devices={n} shared={shared} seed={seed} sample every {sample} s build={}",
+        "soak: seconds={seconds} devices={n} shared={shared} seed={seed} fixed data={fixed_data} sample every {sample} s build={}",
         sim::profile()
     );
     let root = tempfile::tempdir()?;
@@ -81,6 +95,7 @@ async fn run() -> R<bool> {
         shared_ids.push(devices[0].create_child(&format!("Shared {s}"))?);
     }
     devices[0].client.sync(|_| {}).await?;
+    let wipes = Arc::new(AtomicU64::new(0));
     let created: Arc<Mutex<Vec<RecordId>>> = Arc::new(Mutex::new(shared_ids.clone()));
 
     let running = Arc::new(AtomicBool::new(true));
@@ -129,6 +144,7 @@ async fn run() -> R<bool> {
             Arc::clone(&errors),
         );
         let shared_ids = shared_ids.clone();
+        let wipes = Arc::clone(&wipes);
         tasks.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(1000).wrapping_add(i as u64));
             let mut mine: Vec<RecordId> = Vec::new();
@@ -142,7 +158,17 @@ async fn run() -> R<bool> {
                 step += 1;
                 let roll = rng.gen_range(0..100);
                 let outcome: R<()> = async {
-                    if roll < 15 {
+                    if fixed_data {
+                        if roll >= 70 {
+                            device.store.wipe()?;
+                            wipes.fetch_add(1, Ordering::Relaxed);
+                        }
+                        let report = device.client.sync(|_| {}).await?;
+                        syncs.fetch_add(1, Ordering::Relaxed);
+                        if !report.complete {
+                            return Err("sync incomplete".into());
+                        }
+                    } else if roll < 15 {
                         let id = device.create_child(&format!("Device {i} child {step}"))?;
                         mine.push(id);
                         if let Ok(mut c) = created.lock() {
@@ -216,11 +242,12 @@ async fn run() -> R<bool> {
     let max = series.iter().copied().fold(0.0, f64::max);
     let half = &samples[samples.len() / 2..];
     println!(
-        "activity: {:.0} s, {} edits, {} syncs, {} reconnects",
+        "activity: {:.0} s, {} edits, {} syncs, {} reconnects, {} wipes and full downloads",
         soak_secs,
         edits.load(Ordering::Relaxed),
         syncs.load(Ordering::Relaxed),
-        reconnects.load(Ordering::Relaxed)
+        reconnects.load(Ordering::Relaxed),
+        wipes.load(Ordering::Relaxed)
     );
     println!(
         "server rss: samples={} start={first:.0} KiB max={max:.0} KiB end={last:.0} KiB trend={:+.1} KiB/min (second half {:+.1} KiB/min) peak (VmHWM)={} KiB",
