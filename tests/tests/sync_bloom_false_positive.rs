@@ -234,17 +234,10 @@ async fn a_server_change_hidden_by_the_devices_filter_still_reaches_the_device()
 async fn an_exchange_that_makes_no_progress_is_stopped_reported_and_retried_next_time() {
     let server = TestServer::start().await;
     let team = server.team("North").await;
-    let a = Device::join(&server, &team).await;
-    let b = Device::join(&server, &team).await;
-    let id = a.create_child("Amara");
-    for i in 0..30 {
-        a.set_str(id, "gp_practice_name", &format!("Practice {i}"));
-    }
-    a.sync().await.unwrap();
-    b.sync().await.unwrap();
+    let (a, b, id) = shared_record(&server, &team).await;
     b.set_str(id, "school_name", "Hillside");
     b.sync().await.unwrap();
-    a.set_str(id, "family_name", "Okafor");
+    a.set_str(id, "family_name", "Okafor-Reid");
 
     let stripping = FaultProxy::filtering(
         server.addr,
