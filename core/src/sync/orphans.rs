@@ -50,7 +50,11 @@ impl Carried {
     /// message, depends on nothing outside itself and is left out).
     pub fn hashes(&mut self) -> Vec<ChangeHash> {
         for chunk in std::mem::take(&mut self.unparsed) {
-            if let Ok(change) = Change::from_bytes(chunk.clone()) {
+            // Peer bytes (already applied once by automerge, so they parse): guarded all the
+            // same, as every automerge call on peer input is.
+            let parsed =
+                super::guard::guarded("a received change", || Change::from_bytes(chunk.clone()));
+            if let Ok(Ok(change)) = parsed {
                 let hash = change.hash();
                 if !self.parsed.iter().any(|(h, _)| *h == hash) {
                     self.parsed.push((hash, chunk));
