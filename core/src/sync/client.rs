@@ -687,6 +687,10 @@ impl<L: LocalDocs> Session<'_, L> {
         // A document that failed in an earlier catch-up of this connection is listed again
         // (the cursor stayed before it), so it may now unblock the cursor.
         self.cursor_blocked = false;
+        // A stopped exchange gets a fresh try (the long-lived mode catches up again on every
+        // poll; a one-shot session catches up once).
+        self.stalled.clear();
+        self.idle_exchanges.clear();
         let unsynced = self.local(|l| l.unsynced_ids()).await?;
         let mut chunks: VecDeque<Vec<RecordId>> = unsynced
             .chunks(MAX_CATCHUP_IDS)
