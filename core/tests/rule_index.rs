@@ -26,7 +26,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-const DOMAIN_MD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/DOMAIN.md");
+const DOMAIN_MD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/DOMAIN.md");
 const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const COVERAGE_MD: &str = "docs/DOMAIN-COVERAGE.md";
 const TREES: [&str; 4] = ["core", "server", "tests", "bindings"];
@@ -123,8 +123,8 @@ struct IndexEntry {
 fn domain_text() -> String {
     fs::read_to_string(DOMAIN_MD).unwrap_or_else(|e| {
         panic!(
-            "cannot read DOMAIN.md at {DOMAIN_MD}: {e}. The rule index test needs the shared \
-             domain specification next to the workspace (../shared/DOMAIN.md)."
+            "cannot read DOMAIN.md at {DOMAIN_MD}: {e}. The domain specification is the \
+             project's own docs/DOMAIN.md."
         )
     })
 }
