@@ -1,7 +1,7 @@
 # Sourced by .ci/run: every cargo-fuzz target in tests/fuzz for a bounded time, on stable Rust
 # (docs/FUZZING.md, docs/adr/0012-fuzzing-on-stable.md). One check per target. A crash is a
 # failure; its input is copied to tests/fuzz-regressions/<target>/ (replayed from then on by
-# tests/tests/fuzz_regressions.rs once checked in) and its path printed.
+# tests/tests/integration/fuzz_regressions.rs once checked in) and its path printed.
 #
 # Cost (docs/FUZZING.md "CI budget"): cargo-fuzz install ~1 min (once; cached in
 # ~/.cargo/bin); the fuzz build in its own target directory (tests/fuzz/target): ~13 min of CPU

@@ -5,7 +5,7 @@
 //! their heads), the per-team change sequence that drives catch-up, per-device sync state and
 //! the flags raised by domain checks. The embedded SQLite implementation
 //! ([`crate::sqlite::SqliteStore`]) is the default; a PostgreSQL one can be added behind the same
-//! trait and must pass the same conformance suite (server/tests/store_suite.rs).
+//! trait and must pass the same conformance suite (server/tests/integration/store_suite.rs).
 
 use std::future::Future;
 

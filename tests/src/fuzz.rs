@@ -1,6 +1,6 @@
 //! Fuzz target bodies (docs/FUZZING.md). Each `pub fn <target>(data: &[u8])` is what one
 //! cargo-fuzz target in `tests/fuzz/fuzz_targets/` runs on every input, and what
-//! `tests/tests/fuzz_regressions.rs` replays on stable for every checked-in seed and every
+//! `tests/tests/integration/fuzz_regressions.rs` replays on stable for every checked-in seed and every
 //! saved crash. A body returns normally for any input; a panic (including a failed invariant
 //! assert) is a finding.
 //!

@@ -1,4 +1,4 @@
-//! Crash-test child process for `core/tests/store_crash.rs` (`SAF-LOST-EDIT`).
+//! Crash-test child process for `core/tests/integration/store_crash.rs` (`SAF-LOST-EDIT`).
 //!
 //! `store_torture <db path> <record id>` opens the encrypted store, creates the record if it
 //! is missing, then edits it in an endless loop: edit `n` sets root key `t<n>` to `n`. After

@@ -11,7 +11,7 @@
 //! sender will not send twice in one session (automerge's `sent_hashes`), and the two peers then
 //! trade empty messages for ever while the edit never syncs. Found as a load-test session that
 //! never ended (docs/BENCHMARKS.md, N = 1,000), reproduced in
-//! `tests/tests/sync_bloom_false_positive.rs`.
+//! `tests/tests/integration/sync_bloom_false_positive.rs`.
 //!
 //! So the server connection and the device session each keep the change chunks a message
 //! carried that did not apply, and put them in front of the next message for that document:

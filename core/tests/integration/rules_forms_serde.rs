@@ -3,8 +3,7 @@
 //! typed error, never a panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "rules_forms_support.rs"]
-mod support;
+use crate::rules_forms_support as support;
 
 use homevisit_core::{
     model::{

@@ -2,7 +2,7 @@
 //! (`SAF-LOST-EDIT`: "synced" means the server has it).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! its WAL, and a wrong key is a typed error that leaves the file byte for byte unchanged.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::path::Path;
 

@@ -2,8 +2,7 @@
 //! triple, and concurrent transitions (`CF-STATUS`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "rules_forms_support.rs"]
-mod support;
+use crate::rules_forms_support as support;
 
 use homevisit_core::{
     model::{

@@ -232,7 +232,7 @@ async fn hostile_documents_are_stored_or_quarantined_and_the_other_records_sync(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_message_with_a_degenerate_bloom_filter_is_refused_not_a_panic() {
     let crash: &[u8] =
-        include_bytes!("../fuzz-regressions/automerge_sync/bloom-without-bits-divides-by-zero");
+        include_bytes!("../../fuzz-regressions/automerge_sync/bloom-without-bits-divides-by-zero");
     // The fuzz input's first byte picks the base record; the rest is the sync message.
     let bloom = crash[1..].to_vec();
     let server = TestServer::start().await;

@@ -1,8 +1,7 @@
 //! Home-visit assessment rules (DOMAIN.md §3.4), vector #18, field checks and acks.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "rules_forms_support.rs"]
-mod support;
+use crate::rules_forms_support as support;
 
 use homevisit_core::{
     model::{

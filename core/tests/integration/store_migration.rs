@@ -7,7 +7,7 @@
 //! current, and never regenerated: it stands for what devices in the field hold.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! token) on stdout, so scripts can capture it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! size limits, revocation, flags, and the operations endpoints.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use automerge::{
     sync::{self, SyncDoc},

@@ -3,7 +3,7 @@
 //! reported and kept, and a large store opens without loading its documents.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::io::{Seek, SeekFrom, Write};
 

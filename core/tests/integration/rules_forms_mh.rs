@@ -1,8 +1,7 @@
 //! Moving-and-handling rules (DOMAIN.md §3.5), vectors #20–#27, CF-WORST and CF-BLOCK.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "rules_forms_support.rs"]
-mod support;
+use crate::rules_forms_support as support;
 
 use homevisit_core::{
     model::{

@@ -2,7 +2,7 @@
 //! queries, the sync status life cycle and the sync operations between two devices' stores.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use automerge::{sync, sync::SyncDoc};
 use homevisit_core::{

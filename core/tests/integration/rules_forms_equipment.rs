@@ -1,8 +1,7 @@
 //! Equipment-request rules (DOMAIN.md §3.6): the AP measurement table and the EQ-* field rules.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "rules_forms_support.rs"]
-mod support;
+use crate::rules_forms_support as support;
 
 use homevisit_core::{
     model::{

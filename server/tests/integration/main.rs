@@ -1,0 +1,10 @@
+//! One test binary for the crate's integration tests: each module was once its own binary,
+//! and linking automerge and SQLCipher into every one of them dominated the build.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod common;
+mod crash;
+mod demo;
+mod store_suite;
+mod sync_endpoint;
