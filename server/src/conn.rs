@@ -727,6 +727,9 @@ impl<S: ServerStore> Conn<S> {
     }
 
     async fn push_change(&mut self, ev: DocChanged) -> Result<(), Stop> {
+        if ev.everything {
+            return self.push_all().await;
+        }
         if ev.team_id != self.auth.team_id
             || ev.origin == self.id
             || !self.states.contains_key(&ev.document_id)

@@ -18,7 +18,7 @@ use tokio::sync::{broadcast, Mutex as AsyncMutex, OwnedMutexGuard};
 use crate::{
     checks::{CheckContext, DomainCheck},
     metrics::Metrics,
-    store::{DeviceAuth, DocumentCommit, NewFlag, ServerStore, StoreError, TeamId},
+    store::{DeviceAuth, DocumentCommit, NewFlag, ServerStore, StoreError, StoreEvent, TeamId},
 };
 
 /// Incremental chunks after which a commit writes a full save instead (compaction).
@@ -31,8 +31,12 @@ pub struct DocChanged {
     pub team_id: TeamId,
     /// The document.
     pub document_id: RecordId,
-    /// The connection that caused it (it already knows).
+    /// The connection that caused it (it already knows); 0 for a commit made through another
+    /// server instance.
     pub origin: u64,
+    /// Notifications from other instances may have been missed: every connection re-offers
+    /// every document it syncs (`document_id` is then meaningless).
+    pub everything: bool,
 }
 
 /// One document's in-memory state, held under its lock.
@@ -87,7 +91,21 @@ pub struct Documents<S> {
     cache_slots: usize,
     changes: broadcast::Sender<DocChanged>,
     metrics: Arc<Metrics>,
+    /// Other server instances write the same storage: a cached document is checked against
+    /// the stored sequence number before each use, and a stale one is reloaded.
+    shared: bool,
 }
+
+/// A commit that found the document changed by another instance since it was loaded: the
+/// received changes come back to be merged onto the stored document.
+#[derive(Debug)]
+struct Raced {
+    candidate: Automerge,
+    why: String,
+}
+
+/// How often a commit is retried after another instance committed the same document first.
+const COMMIT_ATTEMPTS: usize = 4;
 
 /// The root `team_id` values of a document (several if concurrently set).
 pub fn root_team_ids(doc: &Automerge) -> Vec<String> {
@@ -110,6 +128,11 @@ impl<S: ServerStore> Documents<S> {
         metrics: Arc<Metrics>,
     ) -> Self {
         let (changes, _) = broadcast::channel(1024);
+        let events = store.events();
+        let shared = events.is_some();
+        if let (Some(events), Ok(runtime)) = (events, tokio::runtime::Handle::try_current()) {
+            runtime.spawn(forward_store_events(events, changes.clone()));
+        }
         Self {
             store,
             slots: Mutex::new(HashMap::new()),
@@ -118,6 +141,7 @@ impl<S: ServerStore> Documents<S> {
             cache_slots: cache_slots.max(1),
             changes,
             metrics,
+            shared,
         }
     }
 
@@ -146,21 +170,40 @@ impl<S: ServerStore> Documents<S> {
             Arc::clone(slots.entry((team_id, document_id)).or_default())
         };
         let mut guard = slot.lock_owned().await;
-        if !guard.loaded {
-            if let Some(stored) = self.store.load_document(team_id, document_id).await? {
-                let mut doc = Automerge::new();
-                for chunk in &stored.chunks {
-                    doc.load_incremental(chunk)
-                        .map_err(|e| DocError::Corrupt(document_id, e.to_string()))?;
-                }
-                guard.doc = Some(doc);
-                guard.seq = Some(stored.seq);
-                guard.size = stored.size_bytes;
-                guard.chunks = stored.chunks.len() as u64;
+        if guard.loaded && self.shared {
+            let stored = self.store.document_seq(team_id, document_id).await?;
+            if stored != guard.seq {
+                // Another instance committed since this copy was loaded.
+                *guard = Slot::default();
             }
-            guard.loaded = true;
+        }
+        if !guard.loaded {
+            self.load(&mut guard, team_id, document_id).await?;
         }
         Ok(guard)
+    }
+
+    /// Fills `slot` from storage (it stays empty if the team has no such document).
+    async fn load(
+        &self,
+        slot: &mut Slot,
+        team_id: TeamId,
+        document_id: RecordId,
+    ) -> Result<(), DocError> {
+        *slot = Slot::default();
+        if let Some(stored) = self.store.load_document(team_id, document_id).await? {
+            let mut doc = Automerge::new();
+            for chunk in &stored.chunks {
+                doc.load_incremental(chunk)
+                    .map_err(|e| DocError::Corrupt(document_id, e.to_string()))?;
+            }
+            slot.doc = Some(doc);
+            slot.seq = Some(stored.seq);
+            slot.size = stored.size_bytes;
+            slot.chunks = stored.chunks.len() as u64;
+        }
+        slot.loaded = true;
+        Ok(())
     }
 
     /// Checks and durably stores whatever `candidate` (the slot's document plus received
@@ -173,8 +216,51 @@ impl<S: ServerStore> Documents<S> {
         document_id: RecordId,
         uploader: &DeviceAuth,
         origin: u64,
-        candidate: Automerge,
+        mut candidate: Automerge,
     ) -> Result<Outcome, DocError> {
+        let mut attempt = 1;
+        loop {
+            match self
+                .commit_once(slot, team_id, document_id, uploader, origin, candidate)
+                .await?
+            {
+                Ok(outcome) => return Ok(outcome),
+                Err(Raced {
+                    candidate: mut raced,
+                    why,
+                }) => {
+                    if attempt >= COMMIT_ATTEMPTS {
+                        return Err(DocError::Store(StoreError::Conflict(why)));
+                    }
+                    // Another instance committed this document first: start again from what
+                    // is stored, with the received changes merged in. Nothing was written.
+                    tracing::debug!(%document_id, attempt, %why, "commit raced another instance; retrying");
+                    self.load(slot, team_id, document_id).await?;
+                    candidate = match slot.doc.as_ref() {
+                        Some(stored) => {
+                            let mut merged = stored.clone();
+                            merged
+                                .merge(&mut raced)
+                                .map_err(|e| DocError::Corrupt(document_id, e.to_string()))?;
+                            merged
+                        }
+                        None => raced,
+                    };
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn commit_once(
+        &self,
+        slot: &mut Slot,
+        team_id: TeamId,
+        document_id: RecordId,
+        uploader: &DeviceAuth,
+        origin: u64,
+        candidate: Automerge,
+    ) -> Result<Result<Outcome, Raced>, DocError> {
         let before = slot.doc.as_ref().map(|d| d.get_heads()).unwrap_or_default();
         let after = candidate.get_heads();
         if after == before {
@@ -183,7 +269,7 @@ impl<S: ServerStore> Documents<S> {
             if slot.doc.is_some() {
                 slot.doc = Some(candidate);
             }
-            return Ok(Outcome::Unchanged);
+            return Ok(Ok(Outcome::Unchanged));
         }
         let team = team_id.to_string();
         let claimed = root_team_ids(&candidate);
@@ -195,7 +281,7 @@ impl<S: ServerStore> Documents<S> {
                 .quarantine_document(team_id, document_id, candidate.save(), &reason)
                 .await?;
             tracing::warn!(%document_id, %team_id, device = %uploader.device_id, "quarantined a document claiming another team");
-            return Ok(Outcome::Quarantined(reason));
+            return Ok(Ok(Outcome::Quarantined(reason)));
         }
 
         let new_changes = candidate.get_changes(&before);
@@ -232,13 +318,13 @@ impl<S: ServerStore> Documents<S> {
             slot.size + chunk.len() as u64
         };
         if new_size > self.max_document_bytes {
-            return Ok(Outcome::Rejected(format!(
+            return Ok(Ok(Outcome::Rejected(format!(
                 "document would be {new_size} bytes; the limit is {}",
                 self.max_document_bytes
-            )));
+            ))));
         }
         let n_flags = flags.len() as u64;
-        let seq = self
+        let committed = self
             .store
             .commit_document(DocumentCommit {
                 team_id,
@@ -249,7 +335,12 @@ impl<S: ServerStore> Documents<S> {
                 heads: after,
                 flags,
             })
-            .await?;
+            .await;
+        let seq = match committed {
+            Ok(seq) => seq,
+            Err(StoreError::Conflict(why)) => return Ok(Err(Raced { candidate, why })),
+            Err(e) => return Err(e.into()),
+        };
         slot.doc = Some(candidate);
         slot.seq = Some(seq);
         slot.size = new_size;
@@ -261,7 +352,39 @@ impl<S: ServerStore> Documents<S> {
             team_id,
             document_id,
             origin,
+            everything: false,
         });
-        Ok(Outcome::Committed { seq })
+        Ok(Ok(Outcome::Committed { seq }))
+    }
+}
+
+/// Turns commits made through other instances into [`DocChanged`] events for this instance's
+/// connections, until the storage or this engine goes away.
+async fn forward_store_events(
+    mut events: broadcast::Receiver<StoreEvent>,
+    changes: broadcast::Sender<DocChanged>,
+) {
+    loop {
+        let event = match events.recv().await {
+            Ok(StoreEvent::DocumentCommitted {
+                team_id,
+                document_id,
+                ..
+            }) => DocChanged {
+                team_id,
+                document_id,
+                origin: 0,
+                everything: false,
+            },
+            Ok(StoreEvent::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => DocChanged {
+                team_id: TeamId::nil(),
+                document_id: RecordId::from_bytes([0; 16]),
+                origin: 0,
+                everything: true,
+            },
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        // No connection listening is fine.
+        let _ = changes.send(event);
     }
 }

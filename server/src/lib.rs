@@ -1,21 +1,25 @@
 //! `homevisit-server`: the team server. It syncs record documents with devices over the
 //! automerge-repo protocol (plus HomeVisit extensions), scoped to each device's team, on an
-//! embedded SQLite database; admin commands create teams, users and device tokens.
+//! embedded SQLite database or on PostgreSQL shared by several instances; admin commands create teams, users and device tokens.
 
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod backend;
 pub mod checks;
 pub mod conn;
 pub mod demo;
 pub mod docs;
 pub mod limits;
 pub mod metrics;
+pub mod postgres;
 pub mod sqlite;
 pub mod store;
 pub mod tls;
 
 pub use app::{App, ServerConfig};
+pub use backend::{AnyStore, Location};
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::ServerStore;
 

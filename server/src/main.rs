@@ -7,7 +7,7 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use homevisit_server::{admin, App, ServerConfig, SqliteStore};
+use homevisit_server::{admin, AnyStore, App, Location, ServerConfig};
 use uuid::Uuid;
 
 #[derive(Debug, Parser)]
@@ -17,13 +17,38 @@ struct Cli {
     command: Command,
 }
 
+/// Where the server's data lives: exactly one of the two.
+#[derive(Debug, clap::Args)]
+struct StoreArgs {
+    /// Directory holding the embedded (SQLite) server database.
+    #[arg(
+        long,
+        required_unless_present = "database",
+        conflicts_with = "database"
+    )]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL database shared by every instance (postgres://user@host:port/db).
+    #[arg(long)]
+    database: Option<String>,
+}
+
+impl StoreArgs {
+    fn location(self) -> Result<Location, String> {
+        Location::from_options(self.data_dir, self.database)
+    }
+
+    async fn open(self) -> Result<AnyStore, Box<dyn std::error::Error>> {
+        let location = self.location()?;
+        Ok(AnyStore::open(&location).await?)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs the team server.
     Serve {
-        /// Directory holding the server database.
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Address to listen on; port 0 picks a free port (printed on stdout).
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: SocketAddr,
@@ -93,8 +118,8 @@ enum Command {
 enum TeamCommand {
     /// Creates a team; prints its id.
     Add {
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// The team's name.
         name: String,
     },
@@ -104,8 +129,8 @@ enum TeamCommand {
 enum UserCommand {
     /// Creates a user; prints its id.
     Add {
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         #[arg(long)]
         team: Uuid,
         #[arg(long)]
@@ -126,8 +151,8 @@ enum UserCommand {
 enum DeviceCommand {
     /// Registers a device; prints its token (shown only this once).
     Add {
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         #[arg(long)]
         user: Uuid,
         #[arg(long)]
@@ -135,8 +160,8 @@ enum DeviceCommand {
     },
     /// Revokes a device by id or token; it wipes its data on next contact.
     Revoke {
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// The device id, or its token.
         device: String,
     },
@@ -177,7 +202,7 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Error>> {
     match command {
         Command::Serve {
-            data_dir,
+            store,
             listen,
             max_message_bytes,
             max_document_bytes,
@@ -192,9 +217,16 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             doc_cache_slots,
             max_db_pages,
         } => {
-            let store = SqliteStore::open_dir(&data_dir)?;
+            let store = store.open().await?;
             if max_db_pages.is_some() {
-                store.set_max_pages(max_db_pages).await?;
+                match &store {
+                    AnyStore::Sqlite(s) => {
+                        s.set_max_pages(max_db_pages).await?;
+                    }
+                    AnyStore::Postgres(_) => {
+                        return Err("--max-db-pages applies to the embedded database only".into())
+                    }
+                }
             }
             let mut config = ServerConfig::default();
             if let Some(n) = max_message_bytes {
@@ -233,7 +265,7 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             let addr = listener.local_addr()?;
             // The one stdout line of `serve`: scripts and tests learn the port from it.
             println!("listening {addr}");
-            tracing::info!(%addr, data_dir = %data_dir.display(), tls = tls.is_some(), "serving");
+            tracing::info!(%addr, storage = store.kind(), tls = tls.is_some(), "serving");
             let app = App::new(store, config);
             match tls {
                 Some(tls) => homevisit_server::serve_tls(listener, tls, app).await?,
@@ -250,15 +282,15 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             Ok(None)
         }
         Command::Team {
-            command: TeamCommand::Add { data_dir, name },
+            command: TeamCommand::Add { store, name },
         } => {
-            let store = SqliteStore::open_dir(&data_dir)?;
+            let store = store.open().await?;
             Ok(Some(admin::add_team(&store, &name).await?.to_string()))
         }
         Command::User {
             command:
                 UserCommand::Add {
-                    data_dir,
+                    store,
                     team,
                     name,
                     role,
@@ -266,27 +298,22 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
                     hcpc_verified_until,
                 },
         } => {
-            let store = SqliteStore::open_dir(&data_dir)?;
+            let store = store.open().await?;
             let id = admin::add_user(&store, team, &name, &role, hcpc, hcpc_verified_until).await?;
             Ok(Some(id.to_string()))
         }
         Command::Device {
-            command:
-                DeviceCommand::Add {
-                    data_dir,
-                    user,
-                    name,
-                },
+            command: DeviceCommand::Add { store, user, name },
         } => {
-            let store = SqliteStore::open_dir(&data_dir)?;
+            let store = store.open().await?;
             let (device_id, token) = admin::add_device(&store, user, &name).await?;
             tracing::info!(%device_id, "device added");
             Ok(Some(token))
         }
         Command::Device {
-            command: DeviceCommand::Revoke { data_dir, device },
+            command: DeviceCommand::Revoke { store, device },
         } => {
-            let store = SqliteStore::open_dir(&data_dir)?;
+            let store = store.open().await?;
             let id = admin::revoke_device(&store, &device).await?;
             tracing::info!(device_id = %id, "device revoked");
             Ok(None)

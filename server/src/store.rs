@@ -152,6 +152,24 @@ pub struct ChangePage {
     pub more: bool,
 }
 
+/// Something another server instance did through shared storage (PostgreSQL), heard by this
+/// one so that it never serves a stale document and pushes the change to its own devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreEvent {
+    /// A commit through another instance is durable.
+    DocumentCommitted {
+        /// The team.
+        team_id: TeamId,
+        /// The document.
+        document_id: RecordId,
+        /// Its team sequence number.
+        seq: u64,
+    },
+    /// Notifications may have been missed (the listener reconnected): anything may have
+    /// changed.
+    Resync,
+}
+
 /// The server's storage. Every method is one transaction; implementations are shared between
 /// connections (`Send + Sync`) and never block the async runtime.
 pub trait ServerStore: Send + Sync + 'static {
@@ -250,6 +268,33 @@ pub trait ServerStore: Send + Sync + 'static {
 
     /// How many quarantined documents a team's devices uploaded.
     fn quarantined_count(&self, team_id: TeamId) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Commits made through *other* instances sharing this storage, or `None` when nothing
+    /// else writes documents (the embedded database has one server process).
+    fn events(&self) -> Option<tokio::sync::broadcast::Receiver<StoreEvent>> {
+        None
+    }
+
+    /// The team sequence number of a document's last commit (`None`: no such document). With
+    /// shared storage ([`ServerStore::events`] is `Some`) the document engine compares it with
+    /// its cached copy before using that copy.
+    fn document_seq(
+        &self,
+        team_id: TeamId,
+        document_id: RecordId,
+    ) -> impl Future<Output = StoreResult<Option<u64>>> + Send {
+        async move {
+            Ok(self
+                .load_document(team_id, document_id)
+                .await?
+                .map(|d| d.seq))
+        }
+    }
+
+    /// Checks that the storage answers (for `/healthz`).
+    fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send {
+        async move { self.quarantined_count(uuid::Uuid::nil()).await.map(|_| ()) }
+    }
 }
 
 /// Heads as stored: 32-byte hashes concatenated.

@@ -19,6 +19,8 @@ use homevisit_core::{
 use tempfile::TempDir;
 use uuid::Uuid;
 
+use homevisit_server::ServerStore;
+
 use crate::{TestServer, TestTeam};
 
 /// One tablet. Cloning gives another handle on the same store and client.
@@ -45,13 +47,13 @@ impl std::fmt::Debug for Device {
 
 impl Device {
     /// A new device of `team`, registered on `server`, syncing with it directly.
-    pub async fn join(server: &TestServer, team: &TestTeam) -> Self {
+    pub async fn join<S: ServerStore>(server: &TestServer<S>, team: &TestTeam) -> Self {
         Self::join_via(server, team, server.url(), SyncConfig::default()).await
     }
 
     /// A new device of `team` registered on `server` that reaches it at `url` (a proxy).
-    pub async fn join_via(
-        server: &TestServer,
+    pub async fn join_via<S: ServerStore>(
+        server: &TestServer<S>,
         team: &TestTeam,
         url: String,
         config: SyncConfig,
@@ -60,8 +62,8 @@ impl Device {
     }
 
     /// [`Device::join_via`] with explicit store tuning (a small document cache, say).
-    pub async fn join_with(
-        server: &TestServer,
+    pub async fn join_with<S: ServerStore>(
+        server: &TestServer<S>,
         team: &TestTeam,
         url: String,
         config: SyncConfig,
@@ -266,7 +268,11 @@ impl Device {
 
 /// Every device holds the same records with identical heads, equal to the server's committed
 /// heads, and none has an unacknowledged change.
-pub async fn assert_converged(devices: &[&Device], server: &TestServer, team: &TestTeam) {
+pub async fn assert_converged<S: ServerStore>(
+    devices: &[&Device],
+    server: &TestServer<S>,
+    team: &TestTeam,
+) {
     let ids = devices[0].record_ids();
     for d in devices {
         assert_eq!(d.record_ids(), ids, "same records on every device");

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod device;
 pub mod fuzz;
+pub mod pg;
 pub mod proxy;
 pub mod tls;
 
@@ -15,22 +16,24 @@ use std::net::SocketAddr;
 
 use automerge::Automerge;
 use homevisit_core::RecordId;
-use homevisit_server::{admin, App, ServerConfig, ServerStore, SqliteStore};
+use homevisit_server::{admin, AnyStore, App, Location, ServerConfig, ServerStore, SqliteStore};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-/// The real team server, serving on a loopback port until dropped.
-pub struct TestServer {
-    /// The running application (its store is the server's real SQLite database).
-    pub app: App<SqliteStore>,
+/// The real team server, serving on a loopback port until dropped: on its own embedded SQLite
+/// database by default, or (`TestServer<AnyStore>`) on any storage, such as a PostgreSQL
+/// database that several instances share.
+pub struct TestServer<S = SqliteStore> {
+    /// The running application.
+    pub app: App<S>,
     /// Where it listens.
     pub addr: SocketAddr,
     task: JoinHandle<()>,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
 }
 
-impl std::fmt::Debug for TestServer {
+impl<S> std::fmt::Debug for TestServer<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TestServer")
             .field("addr", &self.addr)
@@ -57,21 +60,40 @@ impl TestServer {
     pub async fn with_config(config: ServerConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open_dir(dir.path()).unwrap();
-        let app = App::new(store, config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let serving = app.clone();
-        let task = tokio::spawn(async move {
-            let _ = homevisit_server::serve(listener, serving).await;
-        });
-        Self {
-            app,
-            addr,
-            task,
-            _dir: dir,
-        }
+        serve_on(store, config, Some(dir)).await
     }
+}
 
+impl TestServer<AnyStore> {
+    /// Starts a server instance on the storage at `location` (several instances may share a
+    /// PostgreSQL database).
+    pub async fn on(location: &Location, config: ServerConfig) -> Self {
+        let store = AnyStore::open(location).await.unwrap();
+        serve_on(store, config, None).await
+    }
+}
+
+async fn serve_on<S: ServerStore>(
+    store: S,
+    config: ServerConfig,
+    dir: Option<TempDir>,
+) -> TestServer<S> {
+    let app = App::new(store, config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let serving = app.clone();
+    let task = tokio::spawn(async move {
+        let _ = homevisit_server::serve(listener, serving).await;
+    });
+    TestServer {
+        app,
+        addr,
+        task,
+        _dir: dir,
+    }
+}
+
+impl<S: ServerStore> TestServer<S> {
     /// The WebSocket endpoint (`ws://127.0.0.1:port/sync`).
     pub fn url(&self) -> String {
         format!("ws://{}/sync", self.addr)
@@ -118,7 +140,7 @@ impl TestServer {
     }
 }
 
-impl Drop for TestServer {
+impl<S> Drop for TestServer<S> {
     fn drop(&mut self) {
         self.task.abort();
     }

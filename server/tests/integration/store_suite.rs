@@ -1,5 +1,6 @@
 //! Conformance suite for [`ServerStore`]: written once, generic over the trait, instantiated
-//! for every implementation (SQLite now; PostgreSQL adds one `store_suite!` line).
+//! for every implementation: the embedded SQLite database and PostgreSQL (a fresh database per
+//! test on the cluster named by `HOMEVISIT_TEST_POSTGRES`, which `.ci/run` starts).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use automerge::ChangeHash;
@@ -232,27 +233,27 @@ pub async fn sync_states_and_quarantine_persist<S: ServerStore>(s: S) {
 macro_rules! store_suite {
     ($module:ident, $make:expr) => {
         mod $module {
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn devices_authenticate_by_token_hash_and_revoke() {
                 let (_dir, s) = $make;
                 super::devices_authenticate_by_token_hash_and_revoke(s).await;
             }
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn commits_append_chunks_and_number_changes_per_team() {
                 let (_dir, s) = $make;
                 super::commits_append_chunks_and_number_changes_per_team(s).await;
             }
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn changed_since_pages_through_the_team_feed() {
                 let (_dir, s) = $make;
                 super::changed_since_pages_through_the_team_feed(s).await;
             }
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn flags_are_stored_with_their_commit() {
                 let (_dir, s) = $make;
                 super::flags_are_stored_with_their_commit(s).await;
             }
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sync_states_and_quarantine_persist() {
                 let (_dir, s) = $make;
                 super::sync_states_and_quarantine_persist(s).await;
@@ -266,3 +267,33 @@ store_suite!(sqlite, {
     let store = homevisit_server::SqliteStore::open_dir(dir.path()).unwrap();
     (dir, store)
 });
+
+store_suite!(postgres, {
+    let url = super::fresh_postgres_database().await;
+    let store = homevisit_server::PgStore::connect(&url).await.unwrap();
+    ((), store)
+});
+
+/// An empty database on the test cluster; its URL.
+pub async fn fresh_postgres_database() -> String {
+    const ENV: &str = "HOMEVISIT_TEST_POSTGRES";
+    let url = std::env::var(ENV).unwrap_or_else(|_| {
+        panic!(
+            "{ENV} is not set: the PostgreSQL storage tests need a cluster. Start one with \
+             `eval \"$(bash .ci/postgres.sh start)\"` (Debian's postgresql package), as .ci/run does"
+        )
+    });
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test cluster at {url}: {e}"));
+    let conn = tokio::spawn(connection);
+    let name = format!("hv_test_{}", uuid::Uuid::new_v4().simple());
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    drop(client);
+    let _ = conn.await;
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+    format!("{base}/{name}")
+}

@@ -1,0 +1,899 @@
+//! [`ServerStore`] on PostgreSQL (`--database postgres://…`, ADR 0014): several stateless server
+//! instances share one database.
+//!
+//! - A pool of connections (deadpool-postgres over tokio-postgres), each with a statement
+//!   timeout, so a stuck query fails one request instead of holding a connection for ever.
+//! - Versioned migrations in one transaction under an advisory lock: instances starting
+//!   together do not race.
+//! - `commit_document` locks the team row (`UPDATE teams … RETURNING last_seq`) for the
+//!   transaction, so a team's sequence numbers commit in order on every instance and a reader
+//!   never sees number 11 without number 10. The optimistic check on the document's sequence
+//!   number (ADR 0008) makes a writer with a stale copy fail with `Conflict` rather than lose a
+//!   commit.
+//! - The commit sends `NOTIFY homevisit_changes` in the same transaction; every instance
+//!   listens and hears of every commit once it is durable ([`StoreEvent`]).
+
+use std::time::Duration;
+
+use automerge::ChangeHash;
+use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures_util::StreamExt;
+use homevisit_core::{model::user::Role, RecordId};
+use tokio::sync::broadcast;
+use tokio_postgres::{error::SqlState, AsyncMessage, NoTls, Row};
+use uuid::Uuid;
+
+use crate::store::{
+    heads_from_bytes, heads_to_bytes, ChangePage, DeviceAuth, DeviceId, DocumentCommit, Flag,
+    NewFlag, NewUser, RevokeBy, ServerStore, StoreError, StoreEvent, StoreResult, StoredDocument,
+    TeamId, UserId,
+};
+
+/// The channel every instance listens on for commits made through any instance.
+pub const CHANGES_CHANNEL: &str = "homevisit_changes";
+
+/// Connections in each instance's pool.
+const POOL_SIZE: usize = 16;
+
+/// A statement that runs longer than this fails (and its request with it).
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Schema migrations; entry `n` brings the schema from version `n` to `n + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE teams (
+    id uuid PRIMARY KEY,
+    name text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    last_seq bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE users (
+    id uuid PRIMARY KEY,
+    team_id uuid NOT NULL REFERENCES teams(id),
+    name text NOT NULL,
+    role text NOT NULL,
+    hcpc_number text,
+    hcpc_verified_until date,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE devices (
+    id uuid PRIMARY KEY,
+    user_id uuid NOT NULL REFERENCES users(id),
+    name text NOT NULL,
+    token_hash bytea NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    revoked_at timestamptz
+);
+CREATE TABLE documents (
+    team_id uuid NOT NULL REFERENCES teams(id),
+    doc_id bytea NOT NULL,
+    heads bytea NOT NULL,
+    seq bigint NOT NULL,
+    size_bytes bigint NOT NULL,
+    next_chunk bigint NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (team_id, doc_id)
+);
+CREATE INDEX documents_by_seq ON documents(team_id, seq);
+CREATE TABLE document_chunks (
+    team_id uuid NOT NULL,
+    doc_id bytea NOT NULL,
+    n bigint NOT NULL,
+    bytes bytea NOT NULL,
+    PRIMARY KEY (team_id, doc_id, n),
+    FOREIGN KEY (team_id, doc_id) REFERENCES documents(team_id, doc_id)
+);
+CREATE TABLE quarantine (
+    id bigserial PRIMARY KEY,
+    team_id uuid NOT NULL REFERENCES teams(id),
+    doc_id bytea NOT NULL,
+    bytes_sha256 bytea NOT NULL,
+    bytes bytea NOT NULL,
+    reason text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (team_id, doc_id, bytes_sha256)
+);
+CREATE TABLE flags (
+    id bigserial PRIMARY KEY,
+    team_id uuid NOT NULL REFERENCES teams(id),
+    doc_id bytea NOT NULL,
+    seq bigint NOT NULL,
+    rule_id text NOT NULL,
+    change_hash bytea,
+    detail text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX flags_by_doc ON flags(team_id, doc_id);
+CREATE TABLE sync_states (
+    device_id uuid NOT NULL REFERENCES devices(id),
+    doc_id bytea NOT NULL,
+    state bytea NOT NULL,
+    PRIMARY KEY (device_id, doc_id)
+);
+"#];
+
+/// The PostgreSQL-backed store of one server instance.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    /// This instance, named in the notifications it sends so it can skip its own.
+    instance: Uuid,
+    events: broadcast::Sender<StoreEvent>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("instance", &self.instance)
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+fn backend(e: tokio_postgres::Error) -> StoreError {
+    match e.code() {
+        Some(c) if *c == SqlState::DISK_FULL || *c == SqlState::PROGRAM_LIMIT_EXCEEDED => {
+            StoreError::Full(e.to_string())
+        }
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => backend(e),
+        other => StoreError::Backend(format!("database pool: {other}")),
+    }
+}
+
+fn doc_from_bytes(b: &[u8]) -> StoreResult<RecordId> {
+    <[u8; 16]>::try_from(b)
+        .map(RecordId::from_bytes)
+        .map_err(|_| StoreError::Corrupt("document id bytes".into()))
+}
+
+fn u64_from(v: i64) -> StoreResult<u64> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative counter {v}")))
+}
+
+fn i64_from(v: u64) -> StoreResult<i64> {
+    i64::try_from(v).map_err(|_| StoreError::Backend(format!("counter {v} out of range")))
+}
+
+fn device_auth(row: &Row) -> StoreResult<DeviceAuth> {
+    let role: String = row.get(3);
+    let revoked_at: Option<DateTime<Utc>> = row.get(4);
+    Ok(DeviceAuth {
+        device_id: row.get(0),
+        user_id: row.get(1),
+        team_id: row.get(2),
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+        revoked: revoked_at.is_some(),
+    })
+}
+
+const DEVICE_SELECT: &str = "SELECT d.id, u.id, u.team_id, u.role, d.revoked_at
+     FROM devices d JOIN users u ON u.id = d.user_id";
+
+/// The notification payload of a commit: `instance team document-hex seq`.
+fn change_payload(instance: Uuid, team: TeamId, doc: RecordId, seq: u64) -> String {
+    format!("{instance} {team} {} {seq}", hex::encode(doc.as_bytes()))
+}
+
+fn parse_change_payload(p: &str) -> Option<(Uuid, StoreEvent)> {
+    let mut parts = p.split(' ');
+    let instance = Uuid::parse_str(parts.next()?).ok()?;
+    let team_id = Uuid::parse_str(parts.next()?).ok()?;
+    let doc = hex::decode(parts.next()?).ok()?;
+    let document_id = doc_from_bytes(&doc).ok()?;
+    let seq = parts.next()?.parse().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((
+        instance,
+        StoreEvent::DocumentCommitted {
+            team_id,
+            document_id,
+            seq,
+        },
+    ))
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/db`), brings its schema up
+    /// to date and starts listening for commits made through other instances.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Backend(format!("database URL: {e}")))?;
+        if config.get_options().is_none() {
+            config.options(format!(
+                "-c statement_timeout={}",
+                STATEMENT_TIMEOUT.as_millis()
+            ));
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Backend(format!("database pool: {e}")))?;
+        let store = Self {
+            pool,
+            instance: Uuid::new_v4(),
+            events: broadcast::channel(4096).0,
+        };
+        store.migrate().await?;
+        store.listen(config).await?;
+        Ok(store)
+    }
+
+    /// This instance's id (it appears in the notifications it sends).
+    pub fn instance(&self) -> Uuid {
+        self.instance
+    }
+
+    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        // One instance migrates at a time; the others wait here and then find nothing to do.
+        tx.execute("SELECT pg_advisory_xact_lock(4857195710)", &[])
+            .await
+            .map_err(backend)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS homevisit_schema (version integer NOT NULL);
+             INSERT INTO homevisit_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM homevisit_schema);",
+        )
+        .await
+        .map_err(backend)?;
+        let version: i32 = tx
+            .query_one("SELECT version FROM homevisit_schema", &[])
+            .await
+            .map_err(backend)?
+            .get(0);
+        let version = usize::try_from(version)
+            .map_err(|_| StoreError::Corrupt(format!("schema version {version}")))?;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::Corrupt(format!(
+                "database schema version {version} is newer than this server ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            tx.batch_execute(sql).await.map_err(backend)?;
+            let next = i32::try_from(i + 1).map_err(|_| StoreError::Backend("version".into()))?;
+            tx.execute("UPDATE homevisit_schema SET version = $1", &[&next])
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    /// Starts the listener: one dedicated connection (not from the pool) that `LISTEN`s and
+    /// turns notifications from other instances into [`StoreEvent`]s. When it loses the
+    /// connection it reconnects and reports [`StoreEvent::Resync`], since notifications sent
+    /// meanwhile are lost.
+    async fn listen(&self, config: tokio_postgres::Config) -> StoreResult<()> {
+        let first = listen_once(&config).await?;
+        let events = self.events.clone();
+        let instance = self.instance;
+        tokio::spawn(async move {
+            let mut next = Some(first);
+            loop {
+                let (client, mut messages) = match next.take() {
+                    Some(c) => c,
+                    None => match listen_once(&config).await {
+                        Ok(c) => {
+                            let _ = events.send(StoreEvent::Resync);
+                            c
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "database listener cannot reconnect; retrying");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            continue;
+                        }
+                    },
+                };
+                while let Some(message) = messages.next().await {
+                    match message {
+                        Ok(AsyncMessage::Notification(n)) if n.channel() == CHANGES_CHANNEL => {
+                            match parse_change_payload(n.payload()) {
+                                Some((from, _)) if from == instance => {}
+                                Some((_, event)) => {
+                                    // Nobody subscribed yet is fine.
+                                    let _ = events.send(event);
+                                }
+                                None => tracing::warn!(
+                                    payload = n.payload(),
+                                    "unreadable change notification"
+                                ),
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "database listener connection failed");
+                            break;
+                        }
+                    }
+                }
+                drop(client);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        Ok(())
+    }
+}
+
+type Messages = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<AsyncMessage, tokio_postgres::Error>> + Send>,
+>;
+
+async fn listen_once(
+    config: &tokio_postgres::Config,
+) -> StoreResult<(tokio_postgres::Client, Messages)> {
+    let (client, mut connection) = config.connect(NoTls).await.map_err(backend)?;
+    let messages: Messages = Box::pin(futures_util::stream::poll_fn(move |cx| {
+        connection.poll_message(cx)
+    }));
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    // The connection must be polled for the LISTEN below to complete: forward its messages
+    // through a task while the client issues the statement.
+    let pump = tokio::spawn(async move {
+        let mut messages = messages;
+        while let Some(m) = messages.next().await {
+            if tx.send(m).is_err() {
+                break;
+            }
+        }
+    });
+    client
+        .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
+        .await
+        .map_err(backend)?;
+    let stream: Messages = Box::pin(PumpStream { rx, _pump: pump });
+    Ok((client, stream))
+}
+
+/// The listener's messages, read from the task that polls its connection.
+struct PumpStream {
+    rx: tokio::sync::mpsc::UnboundedReceiver<Result<AsyncMessage, tokio_postgres::Error>>,
+    _pump: tokio::task::JoinHandle<()>,
+}
+
+impl futures_util::Stream for PumpStream {
+    type Item = Result<AsyncMessage, tokio_postgres::Error>;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl Drop for PumpStream {
+    fn drop(&mut self) {
+        self._pump.abort();
+    }
+}
+
+impl ServerStore for PgStore {
+    async fn create_team(&self, name: &str) -> StoreResult<TeamId> {
+        let id = Uuid::new_v4();
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO teams (id, name) VALUES ($1, $2)",
+                &[&id, &name],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(id)
+    }
+
+    async fn create_user(&self, user: NewUser) -> StoreResult<UserId> {
+        let id = Uuid::new_v4();
+        let until: Option<NaiveDate> = user.hcpc_verified_until;
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO users (id, team_id, name, role, hcpc_number, hcpc_verified_until)
+                 SELECT $1, id, $3, $4, $5, $6 FROM teams WHERE id = $2",
+                &[
+                    &id,
+                    &user.team_id,
+                    &user.name,
+                    &user.role.as_str(),
+                    &user.hcpc_number,
+                    &until,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("team {}", user.team_id)));
+        }
+        Ok(id)
+    }
+
+    async fn create_device(
+        &self,
+        user_id: UserId,
+        name: &str,
+        token_hash: [u8; 32],
+    ) -> StoreResult<DeviceId> {
+        let id = Uuid::new_v4();
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO devices (id, user_id, name, token_hash)
+                 SELECT $1, id, $3, $4 FROM users WHERE id = $2",
+                &[&id, &user_id, &name, &&token_hash[..]],
+            )
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("user {user_id}")));
+        }
+        Ok(id)
+    }
+
+    async fn revoke_device(&self, by: RevokeBy) -> StoreResult<Option<DeviceId>> {
+        let client = self.client().await?;
+        let row = match by {
+            RevokeBy::Device(id) => {
+                client
+                    .query_opt(
+                        "UPDATE devices SET revoked_at = COALESCE(revoked_at, now())
+                     WHERE id = $1 RETURNING id",
+                        &[&id],
+                    )
+                    .await
+            }
+            RevokeBy::TokenHash(h) => {
+                client
+                    .query_opt(
+                        "UPDATE devices SET revoked_at = COALESCE(revoked_at, now())
+                     WHERE token_hash = $1 RETURNING id",
+                        &[&&h[..]],
+                    )
+                    .await
+            }
+        }
+        .map_err(backend)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn authenticate(&self, token_hash: [u8; 32]) -> StoreResult<Option<DeviceAuth>> {
+        self.client()
+            .await?
+            .query_opt(
+                &format!("{DEVICE_SELECT} WHERE d.token_hash = $1"),
+                &[&&token_hash[..]],
+            )
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(device_auth)
+            .transpose()
+    }
+
+    async fn device(&self, device_id: DeviceId) -> StoreResult<Option<DeviceAuth>> {
+        self.client()
+            .await?
+            .query_opt(&format!("{DEVICE_SELECT} WHERE d.id = $1"), &[&device_id])
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(device_auth)
+            .transpose()
+    }
+
+    async fn load_document(
+        &self,
+        team_id: TeamId,
+        document_id: RecordId,
+    ) -> StoreResult<Option<StoredDocument>> {
+        let mut client = self.client().await?;
+        // REPEATABLE READ: the head row and the chunks come from one snapshot, even while
+        // another instance commits to the same document.
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(backend)?;
+        let doc = &document_id.as_bytes()[..];
+        let Some(head) = tx
+            .query_opt(
+                "SELECT heads, seq, size_bytes FROM documents WHERE team_id = $1 AND doc_id = $2",
+                &[&team_id, &doc],
+            )
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let chunks = tx
+            .query(
+                "SELECT bytes FROM document_chunks WHERE team_id = $1 AND doc_id = $2 ORDER BY n",
+                &[&team_id, &doc],
+            )
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| r.get::<_, Vec<u8>>(0))
+            .collect();
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(StoredDocument {
+            chunks,
+            heads: heads_from_bytes(head.get::<_, &[u8]>(0))?,
+            seq: u64_from(head.get(1))?,
+            size_bytes: u64_from(head.get(2))?,
+        }))
+    }
+
+    async fn commit_document(&self, commit: DocumentCommit) -> StoreResult<u64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let team = commit.team_id;
+        let doc = &commit.document_id.as_bytes()[..];
+        // The team row first: it serialises the team's commits (every instance), so sequence
+        // numbers become visible in order.
+        let seq: i64 = tx
+            .query_opt(
+                "UPDATE teams SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+                &[&team],
+            )
+            .await
+            .map_err(backend)?
+            .ok_or_else(|| StoreError::NotFound(format!("team {team}")))?
+            .get(0);
+        let current = tx
+            .query_opt(
+                "SELECT seq, size_bytes, next_chunk FROM documents
+                 WHERE team_id = $1 AND doc_id = $2 FOR UPDATE",
+                &[&team, &doc],
+            )
+            .await
+            .map_err(backend)?
+            .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, i64>(2)));
+        let current_seq = current.map(|(s, _, _)| u64_from(s)).transpose()?;
+        if current_seq != commit.expected_seq {
+            // Dropping the transaction rolls it back: the sequence number is not used.
+            return Err(StoreError::Conflict(format!(
+                "document {} is at {current_seq:?}, writer expected {:?}",
+                commit.document_id, commit.expected_seq
+            )));
+        }
+        let chunk_len = i64_from(commit.chunk.len() as u64)?;
+        let (size, n) = match current {
+            Some((_, size, next)) if !commit.compact => (size + chunk_len, next),
+            _ => (chunk_len, 0),
+        };
+        let heads = heads_to_bytes(&commit.heads);
+        tx.execute(
+            "INSERT INTO documents (team_id, doc_id, heads, seq, size_bytes, next_chunk, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, now())
+             ON CONFLICT (team_id, doc_id) DO UPDATE SET heads = excluded.heads, seq = excluded.seq,
+               size_bytes = excluded.size_bytes, next_chunk = excluded.next_chunk,
+               updated_at = excluded.updated_at",
+            &[&team, &doc, &heads, &seq, &size, &(n + 1)],
+        )
+        .await
+        .map_err(backend)?;
+        if commit.compact {
+            tx.execute(
+                "DELETE FROM document_chunks WHERE team_id = $1 AND doc_id = $2",
+                &[&team, &doc],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        tx.execute(
+            "INSERT INTO document_chunks (team_id, doc_id, n, bytes) VALUES ($1, $2, $3, $4)",
+            &[&team, &doc, &n, &commit.chunk],
+        )
+        .await
+        .map_err(backend)?;
+        for f in &commit.flags {
+            let hash = f.change_hash.map(|h| h.0.to_vec());
+            tx.execute(
+                "INSERT INTO flags (team_id, doc_id, seq, rule_id, change_hash, detail)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&team, &doc, &seq, &f.rule_id, &hash, &f.detail],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        let seq = u64_from(seq)?;
+        // Delivered to every listening instance when (and only if) the transaction commits.
+        tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[
+                &CHANGES_CHANNEL,
+                &change_payload(self.instance, team, commit.document_id, seq),
+            ],
+        )
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(seq)
+    }
+
+    async fn quarantine_document(
+        &self,
+        team_id: TeamId,
+        document_id: RecordId,
+        bytes: Vec<u8>,
+        reason: &str,
+    ) -> StoreResult<()> {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(&bytes).to_vec();
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO quarantine (team_id, doc_id, bytes_sha256, bytes, reason)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                &[
+                    &team_id,
+                    &&document_id.as_bytes()[..],
+                    &digest,
+                    &bytes,
+                    &reason,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn document_heads(
+        &self,
+        team_id: TeamId,
+        document_ids: Vec<RecordId>,
+    ) -> StoreResult<Vec<(RecordId, Option<Vec<ChangeHash>>)>> {
+        let ids: Vec<Vec<u8>> = document_ids.iter().map(|d| d.as_bytes().to_vec()).collect();
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT doc_id, heads FROM documents WHERE team_id = $1 AND doc_id = ANY($2)",
+                &[&team_id, &ids],
+            )
+            .await
+            .map_err(backend)?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for r in &rows {
+            found.insert(
+                doc_from_bytes(r.get::<_, &[u8]>(0))?,
+                heads_from_bytes(r.get::<_, &[u8]>(1))?,
+            );
+        }
+        Ok(document_ids
+            .into_iter()
+            .map(|id| {
+                let heads = found.get(&id).cloned();
+                (id, heads)
+            })
+            .collect())
+    }
+
+    async fn changed_since(
+        &self,
+        team_id: TeamId,
+        cursor: u64,
+        limit: usize,
+    ) -> StoreResult<ChangePage> {
+        let mut client = self.client().await?;
+        // One snapshot: the page and the team's last sequence number agree.
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(backend)?;
+        let last: i64 = tx
+            .query_opt("SELECT last_seq FROM teams WHERE id = $1", &[&team_id])
+            .await
+            .map_err(backend)?
+            .ok_or_else(|| StoreError::NotFound(format!("team {team_id}")))?
+            .get(0);
+        let fetch = i64_from(limit as u64 + 1)?;
+        let rows = tx
+            .query(
+                "SELECT doc_id, heads, seq FROM documents WHERE team_id = $1 AND seq > $2
+                 ORDER BY seq LIMIT $3",
+                &[&team_id, &i64_from(cursor)?, &fetch],
+            )
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        let more = rows.len() > limit;
+        let mut changed = Vec::with_capacity(rows.len().min(limit));
+        let mut page_cursor = cursor;
+        for r in rows.iter().take(limit) {
+            changed.push((
+                doc_from_bytes(r.get::<_, &[u8]>(0))?,
+                heads_from_bytes(r.get::<_, &[u8]>(1))?,
+            ));
+            page_cursor = u64_from(r.get(2))?;
+        }
+        let cursor = if more {
+            page_cursor
+        } else {
+            u64_from(last)?.max(cursor)
+        };
+        Ok(ChangePage {
+            changed,
+            cursor,
+            more,
+        })
+    }
+
+    async fn load_sync_state(
+        &self,
+        device_id: DeviceId,
+        document_id: RecordId,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT state FROM sync_states WHERE device_id = $1 AND doc_id = $2",
+                &[&device_id, &&document_id.as_bytes()[..]],
+            )
+            .await
+            .map_err(backend)?
+            .map(|r| r.get(0)))
+    }
+
+    async fn save_sync_state(
+        &self,
+        device_id: DeviceId,
+        document_id: RecordId,
+        state: Vec<u8>,
+    ) -> StoreResult<()> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO sync_states (device_id, doc_id, state)
+                 SELECT id, $2, $3 FROM devices WHERE id = $1
+                 ON CONFLICT (device_id, doc_id) DO UPDATE SET state = excluded.state",
+                &[&device_id, &&document_id.as_bytes()[..], &state],
+            )
+            .await
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("device {device_id}")));
+        }
+        Ok(())
+    }
+
+    async fn flags(
+        &self,
+        team_id: TeamId,
+        document_id: Option<RecordId>,
+    ) -> StoreResult<Vec<Flag>> {
+        let doc = document_id.map(|d| d.as_bytes().to_vec());
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT doc_id, seq, rule_id, change_hash, detail FROM flags
+                 WHERE team_id = $1 AND ($2::bytea IS NULL OR doc_id = $2) ORDER BY id",
+                &[&team_id, &doc],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let change_hash = r
+                    .get::<_, Option<&[u8]>>(3)
+                    .map(|h| {
+                        <[u8; 32]>::try_from(h)
+                            .map(ChangeHash)
+                            .map_err(|_| StoreError::Corrupt("flag change hash".into()))
+                    })
+                    .transpose()?;
+                Ok(Flag {
+                    team_id,
+                    document_id: doc_from_bytes(r.get::<_, &[u8]>(0))?,
+                    seq: u64_from(r.get(1))?,
+                    flag: NewFlag {
+                        rule_id: r.get(2),
+                        change_hash,
+                        detail: r.get(4),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn quarantined_count(&self, team_id: TeamId) -> StoreResult<u64> {
+        let n: i64 = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT count(*) FROM quarantine WHERE team_id = $1",
+                &[&team_id],
+            )
+            .await
+            .map_err(backend)?
+            .get(0);
+        u64_from(n)
+    }
+
+    fn events(&self) -> Option<broadcast::Receiver<StoreEvent>> {
+        Some(self.events.subscribe())
+    }
+
+    async fn document_seq(
+        &self,
+        team_id: TeamId,
+        document_id: RecordId,
+    ) -> StoreResult<Option<u64>> {
+        self.client()
+            .await?
+            .query_opt(
+                "SELECT seq FROM documents WHERE team_id = $1 AND doc_id = $2",
+                &[&team_id, &&document_id.as_bytes()[..]],
+            )
+            .await
+            .map_err(backend)?
+            .map(|r| u64_from(r.get(0)))
+            .transpose()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.client()
+            .await?
+            .query_one("SELECT 1", &[])
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_payload_round_trips_and_rejects_garbage() {
+        let instance = Uuid::new_v4();
+        let team = Uuid::new_v4();
+        let doc = RecordId::from_bytes([7; 16]);
+        let p = change_payload(instance, team, doc, 42);
+        let (from, event) = parse_change_payload(&p).unwrap();
+        assert_eq!(from, instance);
+        assert_eq!(
+            event,
+            StoreEvent::DocumentCommitted {
+                team_id: team,
+                document_id: doc,
+                seq: 42
+            }
+        );
+        for bad in ["", "x", &format!("{p} extra"), &p.replace(" 42", " -1")] {
+            assert_eq!(parse_change_payload(bad), None, "{bad:?}");
+        }
+    }
+}
