@@ -159,7 +159,7 @@ impl<S: ServerStore> App<S> {
     pub fn router(self) -> Router {
         Router::new()
             .route("/sync", get(sync_endpoint::<S>))
-            .route("/healthz", get(|| async { "ok\n" }))
+            .route("/healthz", get(healthz_endpoint::<S>))
             .route("/metrics", get(metrics_endpoint::<S>))
             .with_state(self)
     }
@@ -274,6 +274,19 @@ async fn sync_endpoint<S: ServerStore>(
             }
             .instrument(span)
         })
+}
+
+/// `200 ok` when the storage answers a query, `503` with the reason when it does not (a load
+/// balancer then sends devices to another instance).
+async fn healthz_endpoint<S: ServerStore>(State(app): State<App<S>>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(5), app.store.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ok\n").into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "health check: storage failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable\n").into_response()
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage did not answer\n").into_response(),
+    }
 }
 
 async fn metrics_endpoint<S: ServerStore>(State(app): State<App<S>>) -> Response {

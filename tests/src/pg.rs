@@ -79,3 +79,151 @@ mod tests {
         );
     }
 }
+
+/// A real `homevisit-server serve --database …` process (the binary beside the test
+/// executable, as `cargo build --workspace` leaves it), killed when dropped.
+pub struct Instance {
+    child: std::process::Child,
+    /// Where it listens (`127.0.0.1:port`).
+    pub addr: String,
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+/// The server binary beside the running test executable.
+pub fn server_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("homevisit-server");
+    assert!(
+        bin.exists(),
+        "build the workspace first: {} is missing",
+        bin.display()
+    );
+    bin
+}
+
+impl Instance {
+    /// Starts an instance on the database at `url`, on a free loopback port.
+    pub fn start(url: &str) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(server_binary())
+            .args(["serve", "--database", url, "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"))
+            .to_string();
+        Self { child, addr }
+    }
+
+    /// Kills the process with SIGKILL (no shutdown of any kind) and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// HAProxy (Debian's `haproxy`) in front of several instances, as ADR 0014 tells operators to
+/// run it: round robin, `/healthz` checked every 200 ms, a dead instance taken out after one
+/// failed check, and a connection attempt to a dead instance redispatched to another.
+pub struct Haproxy {
+    child: std::process::Child,
+    /// The address devices use.
+    pub addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for Haproxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Haproxy").field("addr", &self.addr).finish()
+    }
+}
+
+impl Haproxy {
+    /// Starts HAProxy on a free loopback port in front of `backends` (`host:port` each).
+    pub fn start(backends: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let servers: String = backends
+            .iter()
+            .enumerate()
+            .map(|(i, b)| format!("  server s{i} {b} check\n"))
+            .collect();
+        let config = format!(
+            "global\n  maxconn 4096\n\
+             defaults\n  mode http\n  timeout connect 2s\n  timeout client 120s\n  timeout server 120s\n  \
+             timeout tunnel 120s\n  option redispatch\n  retries 3\n\
+             frontend devices\n  bind 127.0.0.1:{port}\n  default_backend instances\n\
+             backend instances\n  balance roundrobin\n  option httpchk GET /healthz\n  \
+             default-server inter 200ms fall 1 rise 1\n{servers}"
+        );
+        let path = dir.path().join("haproxy.cfg");
+        std::fs::write(&path, config).unwrap();
+        let haproxy = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or_else(|| panic!("haproxy is not installed (apt-get install haproxy)"));
+        let child = std::process::Command::new(haproxy)
+            .args(["-db", "-f"])
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr = format!("127.0.0.1:{port}");
+        // Ready when it accepts connections (it binds before serving).
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(&addr).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        Self {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+
+    /// `ws://addr/sync` through the proxy.
+    pub fn url(&self) -> String {
+        format!("ws://{}/sync", self.addr)
+    }
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -4,6 +4,8 @@
 
 mod disk_full_sync;
 mod fuzz_regressions;
+mod postgres_failover;
+mod postgres_instances;
 mod server_limits;
 mod server_tls;
 mod sync_auth;
