@@ -59,27 +59,6 @@ pub async fn fresh_location() -> Location {
     Location::Postgres(fresh_database().await)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn the_database_name_is_replaced_and_the_rest_kept() {
-        assert_eq!(
-            with_database("postgres://hv@127.0.0.1:55432/postgres", "x"),
-            "postgres://hv@127.0.0.1:55432/x"
-        );
-        assert_eq!(
-            with_database("postgres://hv@127.0.0.1:55432", "x"),
-            "postgres://hv@127.0.0.1:55432/x"
-        );
-        assert_eq!(
-            with_database("postgres://hv@h/db?sslmode=disable", "x"),
-            "postgres://hv@h/x?sslmode=disable"
-        );
-    }
-}
-
 /// A real `homevisit-server serve --database …` process (the binary beside the test
 /// executable, as `cargo build --workspace` leaves it), killed when dropped.
 pub struct Instance {
@@ -225,5 +204,26 @@ impl Drop for Haproxy {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_database_name_is_replaced_and_the_rest_kept() {
+        assert_eq!(
+            with_database("postgres://hv@127.0.0.1:55432/postgres", "x"),
+            "postgres://hv@127.0.0.1:55432/x"
+        );
+        assert_eq!(
+            with_database("postgres://hv@127.0.0.1:55432", "x"),
+            "postgres://hv@127.0.0.1:55432/x"
+        );
+        assert_eq!(
+            with_database("postgres://hv@h/db?sslmode=disable", "x"),
+            "postgres://hv@h/x?sslmode=disable"
+        );
     }
 }
