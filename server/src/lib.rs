@@ -12,6 +12,7 @@ pub mod demo;
 pub mod docs;
 pub mod limits;
 pub mod metrics;
+pub mod migrate;
 pub mod postgres;
 pub mod sqlite;
 pub mod store;

@@ -109,6 +109,26 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// Copies an embedded server's data (stop it first) into an empty PostgreSQL database,
+    /// unchanged: tablets carry on with their cursors and sync states.
+    Migrate {
+        /// The embedded server's data directory.
+        #[arg(long)]
+        from_data_dir: PathBuf,
+        /// The empty PostgreSQL database (postgres://user@host:port/db).
+        #[arg(long)]
+        to: String,
+    },
+    /// Writes a consistent copy of the embedded database while the server runs. Restore: put
+    /// the file as homevisit-server.db in an empty data directory. (PostgreSQL: pg_dump.)
+    Backup {
+        /// The embedded server's data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The backup file to create (never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Runs a team server on a temporary database with an OT's and an AP's tablet, offline
     /// edits, a conflict and sync, and prints what happened.
     Demo,
@@ -272,6 +292,29 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
                 None => homevisit_server::serve(listener, app).await?,
             }
             Ok(None)
+        }
+        Command::Migrate { from_data_dir, to } => {
+            let db = from_data_dir.join(homevisit_server::sqlite::DB_FILE);
+            if !db.is_file() {
+                return Err(format!("{} has no server database", from_data_dir.display()).into());
+            }
+            let from = homevisit_server::SqliteStore::open(&db)?;
+            let Location::Postgres(url) = Location::from_options(None, Some(to))? else {
+                return Err("--to takes a postgres:// URL".into());
+            };
+            let to = homevisit_server::PgStore::connect(&url).await?;
+            let report = homevisit_server::migrate::sqlite_to_postgres(&from, &to).await?;
+            Ok(Some(report.to_string()))
+        }
+        Command::Backup { data_dir, to } => {
+            let db = data_dir.join(homevisit_server::sqlite::DB_FILE);
+            if !db.is_file() {
+                return Err(format!("{} has no server database", data_dir.display()).into());
+            }
+            homevisit_server::SqliteStore::open(&db)?
+                .backup_to(&to)
+                .await?;
+            Ok(Some(format!("backup written to {}", to.display())))
         }
         Command::Demo => {
             let dir = tempfile::tempdir()?;

@@ -242,6 +242,117 @@ impl PgStore {
         self.instance
     }
 
+    /// Writes every row of an embedded server's database (`migrate`) into this empty
+    /// database in one transaction: all of it or nothing.
+    pub async fn restore_dump(&self, dump: crate::migrate::Dump) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let existing: i64 = tx
+            .query_one("SELECT count(*) FROM teams", &[])
+            .await
+            .map_err(backend)?
+            .get(0);
+        if existing > 0 {
+            return Err(StoreError::Conflict(format!(
+                "the target database already holds {existing} team(s); migrate only into an empty database"
+            )));
+        }
+        let uuid = |s: &str| {
+            Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("stored id {s:?}: {e}")))
+        };
+        let time = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| StoreError::Corrupt(format!("stored time {s:?}: {e}")))
+        };
+        for (id, name, created, last_seq) in &dump.teams {
+            tx.execute(
+                "INSERT INTO teams (id, name, created_at, last_seq) VALUES ($1, $2, $3, $4)",
+                &[&uuid(id)?, name, &time(created)?, last_seq],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        for (id, team, name, role, hcpc, until, created) in &dump.users {
+            let until = until
+                .as_deref()
+                .map(|d| {
+                    NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                        .map_err(|e| StoreError::Corrupt(format!("stored date {d:?}: {e}")))
+                })
+                .transpose()?;
+            tx.execute(
+                "INSERT INTO users (id, team_id, name, role, hcpc_number, hcpc_verified_until, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&uuid(id)?, &uuid(team)?, name, role, hcpc, &until, &time(created)?],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        for (id, user, name, token_hash, created, revoked) in &dump.devices {
+            let revoked = revoked.as_deref().map(time).transpose()?;
+            tx.execute(
+                "INSERT INTO devices (id, user_id, name, token_hash, created_at, revoked_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &uuid(id)?,
+                    &uuid(user)?,
+                    name,
+                    token_hash,
+                    &time(created)?,
+                    &revoked,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        for d in &dump.documents {
+            let team = uuid(&d.team_id)?;
+            tx.execute(
+                "INSERT INTO documents (team_id, doc_id, heads, seq, size_bytes, next_chunk, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&team, &d.doc_id, &d.heads, &d.seq, &d.size_bytes, &d.next_chunk, &time(&d.updated_at)?],
+            )
+            .await
+            .map_err(backend)?;
+            for (n, bytes) in &d.chunks {
+                tx.execute(
+                    "INSERT INTO document_chunks (team_id, doc_id, n, bytes) VALUES ($1, $2, $3, $4)",
+                    &[&team, &d.doc_id, n, bytes],
+                )
+                .await
+                .map_err(backend)?;
+            }
+        }
+        for (team, doc, sha, bytes, reason, created) in &dump.quarantine {
+            tx.execute(
+                "INSERT INTO quarantine (team_id, doc_id, bytes_sha256, bytes, reason, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&uuid(team)?, doc, sha, bytes, reason, &time(created)?],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        for (team, doc, seq, rule, hash, detail, created) in &dump.flags {
+            tx.execute(
+                "INSERT INTO flags (team_id, doc_id, seq, rule_id, change_hash, detail, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&uuid(team)?, doc, seq, rule, hash, detail, &time(created)?],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        for (device, doc, state) in &dump.sync_states {
+            tx.execute(
+                "INSERT INTO sync_states (device_id, doc_id, state) VALUES ($1, $2, $3)",
+                &[&uuid(device)?, doc, state],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
         self.pool.get().await.map_err(pool_error)
     }
@@ -715,6 +826,9 @@ impl ServerStore for PgStore {
             .map_err(backend)?
             .ok_or_else(|| StoreError::NotFound(format!("team {team_id}")))?
             .get(0);
+        // A cursor past the team's last number comes from a timeline this database no longer
+        // has (restored from a backup): list everything (see the SQLite implementation).
+        let cursor = if cursor > u64_from(last)? { 0 } else { cursor };
         let fetch = i64_from(limit as u64 + 1)?;
         let rows = tx
             .query(

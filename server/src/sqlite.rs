@@ -190,6 +190,109 @@ impl SqliteStore {
         .await
     }
 
+    /// Writes a consistent copy of the database to `target` while the server runs
+    /// (`VACUUM INTO`: one read transaction, so concurrent commits are either wholly in it or
+    /// not at all). `target` must not exist. Restore by placing the copy in an empty data
+    /// directory as [`DB_FILE`].
+    pub async fn backup_to(&self, target: &Path) -> StoreResult<()> {
+        if target.exists() {
+            return Err(StoreError::Backend(format!(
+                "{} already exists; a backup never overwrites a file",
+                target.display()
+            )));
+        }
+        let target = target
+            .to_str()
+            .ok_or_else(|| StoreError::Backend("the backup path is not UTF-8".into()))?
+            .to_string();
+        self.run(move |c| {
+            c.execute("VACUUM INTO ?1", [target]).map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Every row, for `migrate` ([`crate::migrate`]); one read transaction.
+    pub async fn dump(&self) -> StoreResult<crate::migrate::Dump> {
+        use crate::migrate::{DocumentRow, Dump};
+        self.run(|c| {
+            let tx = c.transaction().map_err(backend)?;
+            let mut dump = Dump::default();
+            fn rows<T>(
+                tx: &rusqlite::Transaction<'_>,
+                sql: &str,
+                f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+            ) -> StoreResult<Vec<T>> {
+                let mut stmt = tx.prepare(sql).map_err(backend)?;
+                let out = stmt
+                    .query_map([], f)
+                    .map_err(backend)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(backend)?;
+                Ok(out)
+            }
+            dump.teams = rows(&tx, "SELECT id, name, created_at, last_seq FROM teams ORDER BY id", |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            dump.users = rows(
+                &tx,
+                "SELECT id, team_id, name, role, hcpc_number, hcpc_verified_until, created_at FROM users ORDER BY id",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            )?;
+            dump.devices = rows(
+                &tx,
+                "SELECT id, user_id, name, token_hash, created_at, revoked_at FROM devices ORDER BY id",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )?;
+            let mut docs = rows(
+                &tx,
+                "SELECT team_id, doc_id, heads, seq, size_bytes, next_chunk, updated_at FROM documents ORDER BY team_id, seq",
+                |r| {
+                    Ok(DocumentRow {
+                        team_id: r.get(0)?,
+                        doc_id: r.get(1)?,
+                        heads: r.get(2)?,
+                        seq: r.get(3)?,
+                        size_bytes: r.get(4)?,
+                        next_chunk: r.get(5)?,
+                        updated_at: r.get(6)?,
+                        chunks: Vec::new(),
+                    })
+                },
+            )?;
+            {
+                let mut stmt = tx
+                    .prepare("SELECT n, bytes FROM document_chunks WHERE team_id = ?1 AND doc_id = ?2 ORDER BY n")
+                    .map_err(backend)?;
+                for d in &mut docs {
+                    d.chunks = stmt
+                        .query_map(params![d.team_id, d.doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .map_err(backend)?
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(backend)?;
+                }
+            }
+            dump.documents = docs;
+            dump.quarantine = rows(
+                &tx,
+                "SELECT team_id, doc_id, bytes_sha256, bytes, reason, created_at FROM quarantine ORDER BY id",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )?;
+            dump.flags = rows(
+                &tx,
+                "SELECT team_id, doc_id, seq, rule_id, change_hash, detail, created_at FROM flags ORDER BY id",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            )?;
+            dump.sync_states = rows(
+                &tx,
+                "SELECT device_id, doc_id, state FROM sync_states ORDER BY device_id, doc_id",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            Ok(dump)
+        })
+        .await
+    }
+
     async fn run<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -566,6 +669,10 @@ impl ServerStore for SqliteStore {
                 .optional()
                 .map_err(backend)?
                 .ok_or_else(|| StoreError::NotFound(format!("team {team}")))?;
+            // A cursor past the team's last number comes from a timeline this database no
+            // longer has (restored from a backup): list everything, so the device compares
+            // every record's heads and re-sends what the restored server lacks.
+            let cursor = if cursor > u64_from(last)? { 0 } else { cursor };
             let fetch = i64_from(limit as u64 + 1)?;
             let mut stmt = tx
                 .prepare(

@@ -94,6 +94,17 @@ async fn serve_on<S: ServerStore>(
 }
 
 impl<S: ServerStore> TestServer<S> {
+    /// Starts a server over an already opened store.
+    pub async fn over(store: S, config: ServerConfig) -> Self {
+        serve_on(store, config, None).await
+    }
+
+    /// The data directory of a server started with [`TestServer::start`] or
+    /// [`TestServer::with_config`] (its embedded database is `homevisit-server.db` there).
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self._dir.as_ref().map(TempDir::path)
+    }
+
     /// The WebSocket endpoint (`ws://127.0.0.1:port/sync`).
     pub fn url(&self) -> String {
         format!("ws://{}/sync", self.addr)

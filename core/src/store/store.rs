@@ -1394,6 +1394,10 @@ impl LocalDocs for Store {
         Store::unsynced_ids(self)
     }
 
+    fn all_ids(&self) -> Result<Vec<RecordId>> {
+        Store::ids(self)
+    }
+
     fn local_heads(&self, id: RecordId) -> Result<Option<Vec<ChangeHash>>> {
         Store::local_heads(self, id)
     }

@@ -699,6 +699,7 @@ impl<L: LocalDocs> Session<'_, L> {
         let mut cursor = self.stored_cursor().await?;
         let pushes_before = self.pushes;
         let mut settling = false;
+        let mut rechecked_all = false;
         loop {
             let ids = chunks.pop_front().unwrap_or_default();
             self.push(Message::CatchupRequest {
@@ -722,6 +723,20 @@ impl<L: LocalDocs> Session<'_, L> {
                     other => self.handle(other).await?,
                 }
             };
+            if next_cursor < cursor && !rechecked_all {
+                // The server's change feed is behind what this device already caught up to:
+                // it was restored from an older backup. Changes it acknowledged may be gone, so
+                // every local record is listed again; the server answers each with its heads
+                // (synced where they differ) or as missing (uploaded whole).
+                rechecked_all = true;
+                tracing::warn!(
+                    cursor,
+                    next_cursor,
+                    "the server's change feed went back: re-checking every record"
+                );
+                let all = self.local(|l| l.all_ids()).await?;
+                chunks.extend(all.chunks(MAX_CATCHUP_IDS).map(<[RecordId]>::to_vec));
+            }
             let mut listed = Vec::with_capacity(changed.len());
             for entry in changed {
                 let id = entry.document_id;

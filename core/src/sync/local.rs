@@ -23,6 +23,10 @@ pub trait LocalDocs: Send + Sync + 'static {
     /// `pending`, or a conflict not yet acknowledged).
     fn unsynced_ids(&self) -> Result<Vec<RecordId>>;
 
+    /// Every record on the device (after the server was restored from an older backup, the
+    /// client asks about all of them).
+    fn all_ids(&self) -> Result<Vec<RecordId>>;
+
     /// The record's current heads; `None` when the device does not have the record.
     fn local_heads(&self, id: RecordId) -> Result<Option<Vec<ChangeHash>>>;
 

@@ -167,6 +167,11 @@ pub async fn changed_since_pages_through_the_team_feed<S: ServerStore>(s: S) {
     let p3 = s.changed_since(a, p2.cursor, 10).await.unwrap();
     assert!(p3.changed.is_empty() && !p3.more);
     assert_eq!(p3.cursor, 6);
+    // A cursor from beyond the team's last number (a device that synced with a server since
+    // restored from an older backup) lists the whole feed again and comes back to the present.
+    let restored = s.changed_since(a, 99, 10).await.unwrap();
+    assert_eq!(restored.changed.len(), 5);
+    assert_eq!((restored.cursor, restored.more), (6, false));
     let heads = s
         .document_heads(a, vec![ids[4], RecordId::new()])
         .await

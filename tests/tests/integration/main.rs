@@ -6,6 +6,7 @@ mod disk_full_sync;
 mod fuzz_regressions;
 mod postgres_failover;
 mod postgres_instances;
+mod postgres_operations;
 mod server_limits;
 mod server_tls;
 mod sync_auth;
