@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod sqlite;
 pub mod store;
 pub mod tls;
+pub mod verify;
 
 pub use app::{App, ServerConfig};
 pub use sqlite::SqliteStore;

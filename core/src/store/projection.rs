@@ -97,6 +97,15 @@ fn sign_state_code(state: SignState) -> &'static str {
     }
 }
 
+/// An equipment request's status, derived from its verified transitions (a transition the
+/// team server flagged does not count, `CF-RULE-BREACH`), never from a stored `status` a peer
+/// may have written; `None` when the document does not read as a request.
+fn equipment_status(doc: &AutoCommit) -> Option<String> {
+    let json = doc::to_json(doc).ok()?;
+    let req: crate::model::equipment::EquipmentRequest = serde_json::from_value(json).ok()?;
+    Some(crate::rules::workflow::status(&req).code().to_owned())
+}
+
 /// Computes a record's projection from its document.
 ///
 /// Takes `&mut` because conflict detection reads the change graph, which closes automerge's
@@ -131,6 +140,9 @@ pub fn project(id: RecordId, doc: &mut AutoCommit) -> Result<Projection> {
     };
     let status = match sign_state {
         Some(s) => sign_state_code(s).to_owned(),
+        None if schema == Some(Schema::EquipmentRequest) && state == "active" => {
+            equipment_status(doc).unwrap_or_else(|| state.clone())
+        }
         None => text_at(doc, "status").unwrap_or_else(|| state.clone()),
     };
     let conflict_count = match schema {

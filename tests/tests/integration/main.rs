@@ -5,6 +5,7 @@
 mod disk_full_sync;
 mod fuzz_regressions;
 mod server_limits;
+mod server_rules;
 mod server_tls;
 mod sync_auth;
 mod sync_bloom_false_positive;
