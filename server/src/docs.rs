@@ -122,12 +122,14 @@ impl<S: ServerStore> Documents<S> {
     async fn verify(
         &self,
         candidate: &mut Automerge,
-        team_id: TeamId,
         uploader: &DeviceAuth,
+        before: &[ChangeHash],
         new_changes: &[Change],
         flags: &mut Vec<NewFlag>,
         received_at: chrono::DateTime<Utc>,
     ) -> Result<(), DocError> {
+        // The uploader's team: the namespace the document is committed in.
+        let team_id = uploader.team_id;
         let schema = root_str(candidate, "schema");
         let checked = matches!(
             schema.as_deref(),
@@ -137,6 +139,7 @@ impl<S: ServerStore> Documents<S> {
                     | "homevisit/risk_assessment"
             )
         );
+        flags.extend(verify::flag_list_writes(candidate, before, new_changes));
         let mismatch = new_changes
             .iter()
             .any(|c| verify::attribution_mismatch(c, uploader).is_some());
@@ -355,8 +358,8 @@ impl<S: ServerStore> Documents<S> {
         let mut candidate = candidate;
         self.verify(
             &mut candidate,
-            team_id,
             uploader,
+            &before,
             &new_changes,
             &mut flags,
             received_at,

@@ -25,6 +25,7 @@ pub async fn serve<S: ServerStore>(
     listener: tokio::net::TcpListener,
     app: App<S>,
 ) -> std::io::Result<()> {
+    let _revocations = app.watch_revocations();
     let service = app
         .router()
         .into_make_service_with_connect_info::<tls::PeerAddr>();
@@ -38,6 +39,7 @@ pub async fn serve_tls<S: ServerStore>(
     app: App<S>,
 ) -> std::io::Result<()> {
     let listener = tls::TlsListener::new(listener, config)?;
+    let _revocations = app.watch_revocations();
     let service = app
         .router()
         .into_make_service_with_connect_info::<tls::PeerAddr>();

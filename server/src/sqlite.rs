@@ -417,6 +417,20 @@ impl ServerStore for SqliteStore {
         .await
     }
 
+    async fn revoked_count(&self) -> StoreResult<u64> {
+        self.run(|c| {
+            let n: i64 = c
+                .query_row(
+                    "SELECT count(*) FROM devices WHERE revoked_at IS NOT NULL",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            u64_from(n)
+        })
+        .await
+    }
+
     async fn device(&self, device_id: DeviceId) -> StoreResult<Option<DeviceAuth>> {
         self.run(move |c| {
             c.query_row(

@@ -206,6 +206,10 @@ pub trait ServerStore: Send + Sync + 'static {
         token_hash: [u8; 32],
     ) -> impl Future<Output = StoreResult<Option<DeviceAuth>>> + Send;
 
+    /// How many devices have been revoked so far: a cheap number that changes whenever a
+    /// device is revoked, from this process or from the admin command in another.
+    fn revoked_count(&self) -> impl Future<Output = StoreResult<u64>> + Send;
+
     /// The current state of a device (to notice a revocation during a connection).
     fn device(
         &self,

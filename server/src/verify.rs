@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use automerge::{AutoCommit, Automerge, Change, ChangeHash, PatchAction};
+use automerge::{AutoCommit, Automerge, Change, ChangeHash, PatchAction, ReadDoc, ROOT};
 use chrono::{DateTime, Utc};
 use homevisit_core::{
     doc::{self, signing::FlagAuthor, Attribution, ChangeMeta, NewRecordFlag},
@@ -313,4 +313,49 @@ pub fn writes_root_key(doc: &Automerge, change: &Change, key: &str) -> bool {
                 && matches!(&p.action,
                     PatchAction::PutMap { key: k, .. } | PatchAction::DeleteMap { key: k } if k == key)
         })
+}
+
+/// Whether the changes from `before` to `after` write inside the `flags` list, or replace or
+/// delete a list that was there (creating the empty list with the record is not a write).
+fn writes_flags(doc: &Automerge, before: &[ChangeHash], after: &[ChangeHash]) -> bool {
+    let existed = matches!(doc.get_at(ROOT, "flags", before), Ok(Some(_)));
+    doc.diff(before, after)
+        .iter()
+        .any(|p| match p.path.first() {
+            Some((_, automerge::Prop::Map(k))) => k == "flags",
+            Some(_) => false,
+            None => match &p.action {
+                PatchAction::PutMap { key, .. } => key == "flags" && existed,
+                PatchAction::DeleteMap { key } => key == "flags",
+                _ => false,
+            },
+        })
+}
+
+/// `CF-RULE-BREACH`: a device's change that writes the `flags` list, which only the server
+/// (as `system`) and breach handling write; a modified client could otherwise forge or
+/// remove flags unseen.
+pub fn flag_list_writes(
+    doc: &Automerge,
+    before: &[ChangeHash],
+    new_changes: &[Change],
+) -> Vec<NewFlag> {
+    // One diff over the whole upload first; the culprits are looked for only when it touches
+    // the list.
+    let after = doc.get_heads();
+    if !writes_flags(doc, before, &after) {
+        return Vec::new();
+    }
+    new_changes
+        .iter()
+        .filter(|c| writes_flags(doc, c.deps(), &[c.hash()]))
+        .map(|c| {
+            flag(
+                "CF-RULE-BREACH",
+                c.hash(),
+                None,
+                "a device's change wrote the flags list, which only the server writes".into(),
+            )
+        })
+        .collect()
 }

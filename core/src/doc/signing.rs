@@ -867,12 +867,17 @@ fn flag_id(rule: &str, hash: &str) -> Uuid {
 }
 
 #[derive(Deserialize)]
-struct Flags(#[serde(default)] std::collections::BTreeMap<String, Flag>);
+struct Flags(#[serde(default)] std::collections::BTreeMap<String, Json>);
 
-/// The recorded rule-breach flags, oldest first.
+/// The recorded rule-breach flags, oldest first. An entry that does not read as a flag (a
+/// modified client wrote it) is left out, so it cannot hide the others.
 pub fn flags(doc: &AutoCommit) -> Result<Vec<Flag>> {
     let mut v: Vec<Flag> = read_at::<Flags>(doc, &[FLAGS.to_owned()])?
-        .map(|f| f.0.into_values().collect())
+        .map(|f| {
+            f.0.into_values()
+                .filter_map(|j| serde_json::from_value(j).ok())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort_by_key(|f| (f.added_at, f.item_id));
     Ok(v)

@@ -4,6 +4,7 @@
 
 mod disk_full_sync;
 mod fuzz_regressions;
+mod server_hardening;
 mod server_limits;
 mod server_rules;
 mod server_tls;

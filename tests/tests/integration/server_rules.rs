@@ -307,7 +307,7 @@ fn status_on(device: &Device, id: RecordId) -> String {
 }
 
 fn history_author(device: &Device, id: RecordId, hash: ChangeHash) -> (Option<Uuid>, Option<Role>) {
-    let history = device.store.read(id, |d| doc::history(d)).unwrap();
+    let history = device.store.read(id, doc::history).unwrap();
     let entry = history
         .iter()
         .find(|e| e.hash == hash.to_string())
@@ -416,7 +416,7 @@ async fn rk_attrib_a_change_naming_another_user_is_flagged_with_its_true_author(
         history_author(&second, req, hash),
         (Some(ap.user_id), Some(Role::Ap))
     );
-    let history = second.store.read(req, |d| doc::history(d)).unwrap();
+    let history = second.store.read(req, doc::history).unwrap();
     let entry = history.iter().find(|e| e.hash == hash.to_string()).unwrap();
     assert!(
         matches!(&entry.claimed, Some(Attribution::By(m)) if m.user_id == team.ot),
@@ -545,4 +545,37 @@ async fn an_honest_approval_is_not_flagged_and_approves_everywhere() {
         .await
         .unwrap()
         .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cf_rule_breach_a_flag_forged_by_a_modified_client_is_itself_flagged() {
+    let (server, team, ot) = setup().await;
+    let req = submitted_request(&ot).await;
+    let ap = ap_of(&server, &team).await;
+    let mut peer = RawPeer::connect(&server, &ap.token).await;
+    let mut d = peer.fetch(req).await;
+    // A made-up "server" flag, in the system actor's name.
+    let (_, flags) = d.get(ROOT, "flags").unwrap().unwrap();
+    let fake = d
+        .put_object(&flags, Uuid::new_v4().to_string(), ObjType::Map)
+        .unwrap();
+    d.put(&fake, "rule_id", "EQ-ROLE").unwrap();
+    d.put(&fake, "added_by", Uuid::nil().to_string()).unwrap();
+    let hash = commit_as(&mut d, Uuid::nil(), "system", Uuid::nil(), "edit");
+    peer.sync_doc(req, &mut d).await;
+
+    let second = Device::join(&server, &team).await;
+    second.sync().await.unwrap();
+    let history = second.store.read(req, doc::history).unwrap();
+    let entry = history.iter().find(|e| e.hash == hash.to_string()).unwrap();
+    assert!(
+        entry.flags.iter().any(|r| r == "CF-RULE-BREACH"),
+        "{entry:?}"
+    );
+    assert!(entry.flags.iter().any(|r| r == "RK-ATTRIB"), "{entry:?}");
+    assert_eq!(
+        entry.attribution.user_id(),
+        Some(ap.user_id),
+        "the forger is named"
+    );
 }
