@@ -373,6 +373,21 @@ async fn eq_role_an_ap_approval_from_a_modified_client_is_kept_flagged_and_does_
         "submitted",
         "a flagged approval does not approve"
     );
+    // The record's view, its list row and the caseload show it.
+    let view = records(&second).view(req).unwrap();
+    assert!(
+        view.flags.iter().any(|f| f.rule_id == "EQ-ROLE"),
+        "{:?}",
+        view.flags
+    );
+    let row = second.store.record_summary(req).unwrap().unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.flag_count > 0),
+        ("submitted", true)
+    );
+    let caseload = second.store.caseload().unwrap();
+    assert_eq!(caseload.len(), 1);
+    assert_eq!(caseload[0].flagged_count, 1, "{caseload:?}");
     assert_eq!(
         history_author(&second, req, hash),
         (Some(ap.user_id), Some(Role::Ap))
@@ -538,6 +553,9 @@ async fn an_honest_approval_is_not_flagged_and_approves_everywhere() {
     ot.sync().await.unwrap();
     assert_eq!(flags_on(&ot, req), Vec::new());
     assert_eq!(status_on(&ot, req), "approved");
+    let row = ot.store.record_summary(req).unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.flag_count), ("approved", 0));
+    assert_eq!(ot.store.caseload().unwrap()[0].flagged_count, 0);
     assert!(server
         .app
         .store
