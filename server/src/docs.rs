@@ -170,7 +170,7 @@ impl<S: ServerStore> Documents<S> {
             received_at,
             risk_assessment: risk_assessment.as_ref(),
         };
-        flags.extend(verify::rule_flags(&mut doc, new_changes, &v));
+        flags.extend(verify::rule_flags(&mut doc, before, new_changes, &v));
         let in_record = verify::record_flags(flags, &v);
         if in_record.is_empty() {
             return Ok(());

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use automerge::{AutoCommit, Automerge, Change, ChangeHash, PatchAction, ReadDoc, ROOT};
+use automerge::{AutoCommit, Automerge, Change, ChangeHash, ObjId, PatchAction, ReadDoc, ROOT};
 use chrono::{DateTime, Utc};
 use homevisit_core::{
     doc::{self, signing::FlagAuthor, Attribution, ChangeMeta, NewRecordFlag},
@@ -135,11 +135,35 @@ fn flag(rule_id: &str, change: ChangeHash, item: Option<Uuid>, detail: String) -
 /// true author: `EQ-TRANSITION`, `EQ-ROLE`, `EQ-APPROVE-SELF`, `EQ-APPROVE-HCPC`,
 /// `EQ-APPROVE-TIER`, `EQ-HOIST-RA` and the rest of the row's checks, with the core's
 /// [`workflow::transition`]. A transition that names someone else is `RK-ATTRIB`.
-fn transition_flags(doc: &AutoCommit, new_changes: &[Change], v: &Verify<'_>) -> Vec<NewFlag> {
+fn transition_flags(
+    doc: &AutoCommit,
+    before: &[ChangeHash],
+    new_changes: &[Change],
+    v: &Verify<'_>,
+) -> Vec<NewFlag> {
     let mut out = Vec::new();
     let actor = uploader_actor(v.team_id, v.uploader);
+    // Only the changes that made new transition items are replayed: the cost follows the
+    // transitions, not the upload's length.
+    let makers = transition_makers(doc, before, new_changes);
+    if makers.len() > MAX_NEW_TRANSITIONS {
+        return makers
+            .iter()
+            .map(|c| {
+                flag(
+                    "EQ-TRANSITION",
+                    c.hash(),
+                    None,
+                    format!(
+                        "one upload adds transitions in {} changes; at most {MAX_NEW_TRANSITIONS} are checked",
+                        makers.len()
+                    ),
+                )
+            })
+            .collect();
+    }
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    for c in new_changes {
+    for c in makers {
         let Ok(at_change) = doc::to_json_at(doc, &[c.hash()]) else {
             continue;
         };
@@ -238,6 +262,42 @@ fn transition_flags(doc: &AutoCommit, new_changes: &[Change], v: &Verify<'_>) ->
     out
 }
 
+/// Most changes adding transitions one upload may carry for the workflow to be replayed (the
+/// whole table has 19 rows); beyond it each is flagged `EQ-TRANSITION` unreplayed.
+const MAX_NEW_TRANSITIONS: usize = 64;
+
+/// The new changes that created transition items not there at `before`, in upload order:
+/// each new item's map object was made by an operation of one change.
+fn transition_makers<'c>(
+    doc: &AutoCommit,
+    before: &[ChangeHash],
+    new_changes: &'c [Change],
+) -> Vec<&'c Change> {
+    let Ok(Some((_, transitions))) = doc.get(ROOT, "transitions") else {
+        return Vec::new();
+    };
+    let old: BTreeSet<String> = if before.is_empty() {
+        BTreeSet::new()
+    } else {
+        doc.keys_at(&transitions, before).collect()
+    };
+    let mut makers: BTreeSet<usize> = BTreeSet::new();
+    for key in doc.keys(&transitions).filter(|k| !old.contains(k)) {
+        for (_, id) in doc.get_all(&transitions, key.as_str()).unwrap_or_default() {
+            let ObjId::Id(counter, actor, _) = id else {
+                continue;
+            };
+            if let Some(i) = new_changes.iter().position(|c| {
+                let start = c.start_op().get();
+                c.actor_id() == &actor && (start..start + c.len() as u64).contains(&counter)
+            }) {
+                makers.insert(i);
+            }
+        }
+    }
+    makers.into_iter().map(|i| &new_changes[i]).collect()
+}
+
 /// `RK-SIGN-LOCK` and `RK-EIE`: new changes that edit a signed or entered-in-error record,
 /// as the core's [`doc::rule_breaches`] finds them in the change graph.
 fn lock_flags(doc: &mut AutoCommit, new: &HashMap<ChangeHash, ()>) -> Vec<NewFlag> {
@@ -264,7 +324,12 @@ fn lock_flags(doc: &mut AutoCommit, new: &HashMap<ChangeHash, ()>) -> Vec<NewFla
 }
 
 /// Every rule flag for the new changes of `doc` (the document with them applied).
-pub fn rule_flags(doc: &mut AutoCommit, new_changes: &[Change], v: &Verify<'_>) -> Vec<NewFlag> {
+pub fn rule_flags(
+    doc: &mut AutoCommit,
+    before: &[ChangeHash],
+    new_changes: &[Change],
+    v: &Verify<'_>,
+) -> Vec<NewFlag> {
     let mut out: Vec<NewFlag> = new_changes
         .iter()
         .filter_map(|c| {
@@ -272,7 +337,7 @@ pub fn rule_flags(doc: &mut AutoCommit, new_changes: &[Change], v: &Verify<'_>) 
         })
         .collect();
     match schema_of(doc) {
-        Some(Schema::EquipmentRequest) => out.extend(transition_flags(doc, new_changes, v)),
+        Some(Schema::EquipmentRequest) => out.extend(transition_flags(doc, before, new_changes, v)),
         Some(Schema::Assessment | Schema::RiskAssessment) => {
             let new: HashMap<ChangeHash, ()> = new_changes.iter().map(|c| (c.hash(), ())).collect();
             out.extend(lock_flags(doc, &new));
