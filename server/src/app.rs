@@ -23,7 +23,7 @@ use crate::{
     checks::{default_checks, DomainCheck},
     conn,
     docs::Documents,
-    limits::{AuthLimiter, ConnectionLimits, Refusal},
+    limits::{AuthAttempt, AuthLimiter, ConnectionLimits, Refusal},
     metrics::Metrics,
     store::ServerStore,
     tls::PeerAddr,
@@ -40,6 +40,9 @@ pub struct ServerConfig {
     pub catchup_page: usize,
     /// How often an open connection re-checks that its device is not revoked.
     pub revocation_check: Duration,
+    /// How often the server looks for new revocations (one query for the whole server); a
+    /// revoked device's open sessions end within about this time.
+    pub revocation_poll: Duration,
     /// Most WebSocket connections open at once; more are refused with `503`.
     pub max_connections: usize,
     /// Most WebSocket connections one device may hold at once; more are refused with `429`.
@@ -69,6 +72,7 @@ impl Default for ServerConfig {
             max_document_bytes: 4 * 1024 * 1024,
             catchup_page: 1000,
             revocation_check: Duration::from_secs(15),
+            revocation_poll: Duration::from_millis(250),
             max_connections: 4096,
             max_connections_per_device: 4,
             max_auth_failures: 20,
@@ -96,6 +100,9 @@ pub struct App<S> {
     pub connections: Arc<ConnectionLimits>,
     /// Failed authentications per source address.
     pub auth_limiter: Arc<AuthLimiter>,
+    /// Bumped whenever a device revocation is noticed: every connection then re-checks its
+    /// own device at once.
+    pub revocations: Arc<tokio::sync::watch::Sender<u64>>,
     /// This server process's automerge-repo peer id.
     pub peer_id: String,
     /// The storage id the server announces (stable per database would be ideal; per process
@@ -112,6 +119,7 @@ impl<S> Clone for App<S> {
             config: Arc::clone(&self.config),
             connections: Arc::clone(&self.connections),
             auth_limiter: Arc::clone(&self.auth_limiter),
+            revocations: Arc::clone(&self.revocations),
             peer_id: self.peer_id.clone(),
             storage_id: self.storage_id.clone(),
         }
@@ -148,11 +156,39 @@ impl<S: ServerStore> App<S> {
                 config.auth_failure_window,
             )),
             config: Arc::new(config),
+            revocations: Arc::new(tokio::sync::watch::channel(0).0),
             // Short: the peer id travels in every message (senderId/targetId), and an idle
             // reconnect is a handful of small messages.
             peer_id: format!("hv-s-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
             storage_id: uuid::Uuid::new_v4().to_string(),
         }
+    }
+
+    /// Starts the task that notices revocations (every `revocation_poll`) and tells every
+    /// connection; it stops when the returned guard is dropped.
+    pub fn watch_revocations(&self) -> RevocationWatch {
+        let store = Arc::clone(&self.store);
+        let tx = Arc::clone(&self.revocations);
+        let every = self.config.revocation_poll.max(Duration::from_millis(10));
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last = None;
+            loop {
+                tick.tick().await;
+                match store.revoked_count().await {
+                    Ok(n) if last != Some(n) => {
+                        if last.is_some() {
+                            tx.send_modify(|v| *v = v.wrapping_add(1));
+                        }
+                        last = Some(n);
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "revocation poll failed"),
+                }
+            }
+        });
+        RevocationWatch(task)
     }
 
     /// The router serving every endpoint.
@@ -165,10 +201,10 @@ impl<S: ServerStore> App<S> {
     }
 }
 
-fn unauthorized(app: &App<impl ServerStore>, peer: Option<PeerAddr>) -> Response {
+fn unauthorized(app: &App<impl ServerStore>, attempt: Option<AuthAttempt>) -> Response {
     Metrics::add(&app.metrics.auth_failures_total, 1);
-    if let Some(PeerAddr(addr)) = peer {
-        app.auth_limiter.record_failure(addr.ip(), Instant::now());
+    if let Some(attempt) = attempt {
+        attempt.failed(Instant::now());
     }
     (
         StatusCode::UNAUTHORIZED,
@@ -200,17 +236,22 @@ async fn sync_endpoint<S: ServerStore>(
         .get::<ConnectInfo<PeerAddr>>()
         .map(|ConnectInfo(p)| *p);
     // An address that sent too many bad tokens waits out its window before anything else is
-    // looked at, valid token or not: guessing costs time, not database work.
-    if let Some(PeerAddr(addr)) = peer {
-        if let Some(wait) = app.auth_limiter.blocked(addr.ip(), Instant::now()) {
-            Metrics::add(&app.metrics.refused_rate_limited_total, 1);
-            return refuse(
-                StatusCode::TOO_MANY_REQUESTS,
-                wait,
-                "too many failed authentications from this address; retry later\n",
-            );
-        }
-    }
+    // looked at, valid token or not: guessing costs time, not database work. Attempts still
+    // being evaluated hold a place of the limit, so a concurrent burst is bounded too.
+    let attempt = match peer {
+        Some(PeerAddr(addr)) => match app.auth_limiter.begin(addr.ip(), Instant::now()) {
+            Ok(attempt) => Some(attempt),
+            Err(wait) => {
+                Metrics::add(&app.metrics.refused_rate_limited_total, 1);
+                return refuse(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    wait,
+                    "too many failed authentications from this address; retry later\n",
+                );
+            }
+        },
+        None => None,
+    };
     // A full server refuses before doing any work.
     let total_slot = match app.connections.admit() {
         Ok(slot) => slot,
@@ -227,17 +268,20 @@ async fn sync_endpoint<S: ServerStore>(
     // whatever else is wrong with the request.
     let Some(hash) = token_from_request(&headers, query.as_deref()).and_then(|t| token_hash(&t))
     else {
-        return unauthorized(&app, peer);
+        return unauthorized(&app, attempt);
     };
+    Metrics::add(&app.metrics.auth_evaluations_total, 1);
     let auth = match app.store.authenticate(hash).await {
         Ok(Some(auth)) => auth,
-        Ok(None) => return unauthorized(&app, peer),
+        Ok(None) => return unauthorized(&app, attempt),
         Err(e) => {
             Metrics::add(&app.metrics.errors_total, 1);
             tracing::error!(error = %e, "token lookup failed");
             return (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable\n").into_response();
         }
     };
+    // A known token: its place in the address's limit is given back.
+    drop(attempt);
     let ws = match ws {
         Ok(ws) => ws,
         Err(_) if auth.revoked => {
@@ -295,4 +339,14 @@ async fn metrics_endpoint<S: ServerStore>(State(app): State<App<S>>) -> Response
         app.metrics.render(),
     )
         .into_response()
+}
+
+/// The revocation watch task of [`App::watch_revocations`]; dropping it stops the task.
+#[derive(Debug)]
+pub struct RevocationWatch(tokio::task::JoinHandle<()>);
+
+impl Drop for RevocationWatch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -86,6 +86,7 @@ impl DomainCheck for AttributionCheck {
                 Self::problem(c).map(|detail| NewFlag {
                     rule_id: "RK-ATTRIB".into(),
                     change_hash: Some(c.hash()),
+                    item: None,
                     detail,
                 })
             })

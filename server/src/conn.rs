@@ -287,6 +287,7 @@ impl<S: ServerStore> Conn<S> {
         let mut changes = self.app.docs.subscribe();
         let mut revocation = tokio::time::interval(self.app.config.revocation_check);
         revocation.tick().await;
+        let mut revoked_somewhere = self.app.revocations.subscribe();
         // Liveness: a ping every third of the idle timeout; anything from the peer (a message,
         // a pong) counts as life. A peer that neither sends nor reads is closed.
         let idle = self.app.config.idle_timeout;
@@ -326,6 +327,12 @@ impl<S: ServerStore> Conn<S> {
                     }
                 }
                 _ = revocation.tick() => {
+                    if let Err(stop) = self.check_revoked().await {
+                        return stop;
+                    }
+                }
+                // Some device was revoked: this connection's own may be it.
+                Ok(()) = revoked_somewhere.changed() => {
                     if let Err(stop) = self.check_revoked().await {
                         return stop;
                     }
@@ -688,6 +695,12 @@ impl<S: ServerStore> Conn<S> {
             return Err(Stop::Protocol(format!(
                 "hv-catchup-request lists {} documents; the limit is {MAX_CATCHUP_IDS}",
                 ids.len()
+            )));
+        }
+        if i64::try_from(cursor).is_err() {
+            // No team's change feed reaches that far: the peer made the cursor up.
+            return Err(Stop::Protocol(format!(
+                "hv-catchup-request cursor {cursor} is beyond the range of change numbers"
             )));
         }
         // Catch-up is the start of every device session: the moment to notice a revocation.

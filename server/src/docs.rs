@@ -11,14 +11,19 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use automerge::{Automerge, ReadDoc, ROOT};
-use homevisit_core::RecordId;
+use automerge::{ActorId, AutoCommit, Automerge, Change, ChangeHash, ReadDoc, ROOT};
+use chrono::Utc;
+use homevisit_core::{model::risk::RiskAssessment, RecordId};
 use tokio::sync::{broadcast, Mutex as AsyncMutex, OwnedMutexGuard};
 
 use crate::{
     checks::{CheckContext, DomainCheck},
     metrics::Metrics,
-    store::{DeviceAuth, DocumentCommit, NewFlag, ServerStore, StoreError, StoreEvent, TeamId},
+    store::{
+        ChangeReceipt, DeviceAuth, DocumentCommit, NewFlag, ServerStore, StoreError, StoreEvent,
+        TeamId,
+    },
+    verify,
 };
 
 /// Incremental chunks after which a commit writes a full save instead (compaction).
@@ -78,6 +83,9 @@ pub enum DocError {
     /// Stored bytes do not load.
     #[error("stored document {0} does not load: {1}")]
     Corrupt(RecordId, String),
+    /// The server could not write a rule-breach flag into the document; nothing was stored.
+    #[error("could not record a flag: {0}")]
+    Flag(String),
 }
 
 /// The document engine shared by all connections.
@@ -94,6 +102,16 @@ pub struct Documents<S> {
     /// Other server instances write the same storage: a cached document is checked against
     /// the stored sequence number before each use, and a stale one is reloaded.
     shared: bool,
+    /// The automerge actor the server writes its `system` changes (flags) as.
+    system_actor: ActorId,
+}
+
+/// A root string value (`None` if absent or not a string).
+fn root_str(doc: &Automerge, key: &str) -> Option<String> {
+    match doc.get(ROOT, key) {
+        Ok(Some((v, _))) => v.as_str().map(str::to_owned),
+        _ => None,
+    }
 }
 
 /// A commit that found the document changed by another instance since it was loaded: the
@@ -119,6 +137,101 @@ pub fn root_team_ids(doc: &Automerge) -> Vec<String> {
 }
 
 impl<S: ServerStore> Documents<S> {
+    /// Checks the new changes with the core's rules as their true author (the uploader) and,
+    /// when anything is flagged, writes the flags into `candidate` as one `system` change
+    /// (module `verify`). Flags the checks raise are added to `flags` for the server's table.
+    async fn verify(
+        &self,
+        candidate: &mut Automerge,
+        uploader: &DeviceAuth,
+        before: &[ChangeHash],
+        new_changes: &[Change],
+        flags: &mut Vec<NewFlag>,
+        received_at: chrono::DateTime<Utc>,
+    ) -> Result<(), DocError> {
+        // The uploader's team: the namespace the document is committed in.
+        let team_id = uploader.team_id;
+        let schema = root_str(candidate, "schema");
+        let checked = matches!(
+            schema.as_deref(),
+            Some(
+                "homevisit/equipment_request"
+                    | "homevisit/assessment"
+                    | "homevisit/risk_assessment"
+            )
+        );
+        flags.extend(verify::flag_list_writes(candidate, before, new_changes));
+        let mismatch = new_changes
+            .iter()
+            .any(|c| verify::attribution_mismatch(c, uploader).is_some());
+        let named = flags.iter().any(|f| f.change_hash.is_some());
+        if !checked && !mismatch && !named {
+            return Ok(());
+        }
+        let risk_assessment = match root_str(candidate, "risk_assessment_id")
+            .filter(|_| schema.as_deref() == Some("homevisit/equipment_request"))
+            .and_then(|s| uuid::Uuid::parse_str(&s).ok())
+        {
+            Some(ra) => {
+                self.risk_assessment(team_id, RecordId::from_uuid(ra))
+                    .await?
+            }
+            None => None,
+        };
+        let mut doc = match AutoCommit::load(&candidate.save()) {
+            Ok(d) => d.with_actor(self.system_actor.clone()),
+            Err(e) => {
+                tracing::error!(error = %e, "a committed candidate did not reload; not checked");
+                return Ok(());
+            }
+        };
+        let v = verify::Verify {
+            team_id,
+            uploader,
+            received_at,
+            risk_assessment: risk_assessment.as_ref(),
+        };
+        flags.extend(verify::rule_flags(&mut doc, before, new_changes, &v));
+        let in_record = verify::record_flags(flags, &v);
+        if in_record.is_empty() {
+            return Ok(());
+        }
+        let system = verify::system_actor(team_id);
+        match homevisit_core::doc::record_flags(&mut doc, &system, received_at, &in_record) {
+            Ok(written) if written.is_empty() => Ok(()),
+            Ok(_) => {
+                let change = doc
+                    .get_last_local_change()
+                    .ok_or_else(|| DocError::Flag("the flag change was not committed".into()))?;
+                candidate
+                    .apply_changes([change])
+                    .map_err(|e| DocError::Flag(e.to_string()))
+            }
+            Err(e) => Err(DocError::Flag(e.to_string())),
+        }
+    }
+
+    /// A team's risk assessment as committed, for `EQ-HOIST-RA`; `None` if the team does not
+    /// have it or it does not read as one.
+    async fn risk_assessment(
+        &self,
+        team_id: TeamId,
+        id: RecordId,
+    ) -> Result<Option<RiskAssessment>, DocError> {
+        let Some(stored) = self.store.load_document(team_id, id).await? else {
+            return Ok(None);
+        };
+        let mut doc = AutoCommit::new();
+        for chunk in &stored.chunks {
+            if doc.load_incremental(chunk).is_err() {
+                return Ok(None);
+            }
+        }
+        Ok(homevisit_core::doc::to_json(&doc)
+            .ok()
+            .and_then(|j| serde_json::from_value(j).ok()))
+    }
+
     /// A new engine over `store`.
     pub fn new(
         store: Arc<S>,
@@ -142,6 +255,7 @@ impl<S: ServerStore> Documents<S> {
             changes,
             metrics,
             shared,
+            system_actor: ActorId::random(),
         }
     }
 
@@ -287,11 +401,28 @@ impl<S: ServerStore> Documents<S> {
         let new_changes = candidate.get_changes(&before);
         let mut flags: Vec<NewFlag> = Vec::new();
         if !scope_ok {
+            // The changes that wrote `team_id` are to blame; the record shows the flag
+            // (`SAF-WRONG-CHILD`: the envelope is immutable).
+            let detail = format!("root team_id became {claimed:?}; the document stays in its team");
+            let writers: Vec<ChangeHash> = new_changes
+                .iter()
+                .filter(|c| verify::writes_root_key(&candidate, c, "team_id"))
+                .map(Change::hash)
+                .collect();
             flags.push(NewFlag {
                 rule_id: "scope-team-id".into(),
                 change_hash: None,
-                detail: format!("root team_id became {claimed:?}; the document stays in its team"),
+                item: None,
+                detail: detail.clone(),
             });
+            for h in writers {
+                flags.push(NewFlag {
+                    rule_id: "SAF-WRONG-CHILD".into(),
+                    change_hash: Some(h),
+                    item: None,
+                    detail: detail.clone(),
+                });
+            }
         }
         let ctx = CheckContext {
             team_id,
@@ -302,6 +433,28 @@ impl<S: ServerStore> Documents<S> {
         for check in &self.checks {
             flags.extend(check.check(&ctx));
         }
+        let received_at = Utc::now();
+        let receipts: Vec<ChangeReceipt> = new_changes
+            .iter()
+            .map(|c| ChangeReceipt {
+                change_hash: c.hash(),
+                document_id,
+                device_id: uploader.device_id,
+                user_id: uploader.user_id,
+                received_at,
+            })
+            .collect();
+        let mut candidate = candidate;
+        self.verify(
+            &mut candidate,
+            uploader,
+            &before,
+            &new_changes,
+            &mut flags,
+            received_at,
+        )
+        .await?;
+        let after = candidate.get_heads();
 
         let mut chunk = candidate.save_after(&before);
         let mut compact = slot.doc.is_none() || slot.chunks + 1 >= COMPACT_AFTER_CHUNKS;
@@ -334,6 +487,7 @@ impl<S: ServerStore> Documents<S> {
                 compact,
                 heads: after,
                 flags,
+                receipts,
             })
             .await;
         let seq = match committed {

@@ -17,6 +17,7 @@ pub mod postgres;
 pub mod sqlite;
 pub mod store;
 pub mod tls;
+pub mod verify;
 
 pub use app::{App, ServerConfig};
 pub use backend::{AnyStore, Location};
@@ -29,6 +30,7 @@ pub async fn serve<S: ServerStore>(
     listener: tokio::net::TcpListener,
     app: App<S>,
 ) -> std::io::Result<()> {
+    let _revocations = app.watch_revocations();
     let service = app
         .router()
         .into_make_service_with_connect_info::<tls::PeerAddr>();
@@ -42,6 +44,7 @@ pub async fn serve_tls<S: ServerStore>(
     app: App<S>,
 ) -> std::io::Result<()> {
     let listener = tls::TlsListener::new(listener, config)?;
+    let _revocations = app.watch_revocations();
     let service = app
         .router()
         .into_make_service_with_connect_info::<tls::PeerAddr>();

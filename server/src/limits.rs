@@ -129,12 +129,47 @@ impl ConnectionLimits {
     }
 }
 
-/// Counts failed authentications per source address in fixed windows.
+/// Counts failed authentications per source address in fixed windows, and the
+/// authentications of each address still being evaluated: those count against the limit too,
+/// so a burst of concurrent bad tokens evaluates no more than the limit.
 #[derive(Debug)]
 pub struct AuthLimiter {
     max_failures: u32,
     window: Duration,
-    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    seen: Mutex<HashMap<IpAddr, Window>>,
+}
+
+/// One address's window: when it started, its failures, and its attempts in flight.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: Instant,
+    failures: u32,
+    in_flight: u32,
+}
+
+/// An authentication being evaluated, holding one place of its address's limit until it ends:
+/// [`AuthAttempt::failed`] turns the place into a failure, dropping it gives the place back.
+#[derive(Debug)]
+pub struct AuthAttempt {
+    limiter: Option<Arc<AuthLimiter>>,
+    ip: IpAddr,
+}
+
+impl AuthAttempt {
+    /// The token was bad: counts a failure for the address.
+    pub fn failed(mut self, now: Instant) {
+        if let Some(limiter) = self.limiter.take() {
+            limiter.finish(self.ip, now, true);
+        }
+    }
+}
+
+impl Drop for AuthAttempt {
+    fn drop(&mut self) {
+        if let Some(limiter) = self.limiter.take() {
+            limiter.finish(self.ip, Instant::now(), false);
+        }
+    }
 }
 
 impl AuthLimiter {
@@ -147,15 +182,87 @@ impl AuthLimiter {
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, Window>> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// If `ip` used up its failures in the current window: how long until it may try again.
     pub fn blocked(&self, ip: IpAddr, now: Instant) -> Option<Duration> {
         if self.max_failures == 0 {
             return None;
         }
-        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let (start, n) = seen.get(&ip)?;
-        let elapsed = now.saturating_duration_since(*start);
-        (elapsed < self.window && *n >= self.max_failures).then(|| self.window - elapsed)
+        let seen = self.lock();
+        let w = seen.get(&ip)?;
+        let elapsed = now.saturating_duration_since(w.start);
+        (elapsed < self.window && w.failures >= self.max_failures).then(|| self.window - elapsed)
+    }
+
+    /// Starts evaluating an authentication from `ip`: refused (with how long to wait) when its
+    /// failures plus its attempts in flight already fill the limit.
+    pub fn begin(self: &Arc<Self>, ip: IpAddr, now: Instant) -> Result<AuthAttempt, Duration> {
+        if self.max_failures == 0 {
+            return Ok(AuthAttempt { limiter: None, ip });
+        }
+        let mut seen = self.lock();
+        self.make_room(&mut seen, ip, now);
+        let w = seen.entry(ip).or_insert(Window {
+            start: now,
+            failures: 0,
+            in_flight: 0,
+        });
+        let elapsed = now.saturating_duration_since(w.start);
+        if elapsed >= self.window {
+            w.start = now;
+            w.failures = 0;
+        }
+        if w.failures.saturating_add(w.in_flight) >= self.max_failures {
+            let elapsed = now.saturating_duration_since(w.start);
+            let wait = if w.failures >= self.max_failures {
+                self.window.saturating_sub(elapsed)
+            } else {
+                // Full of attempts still being evaluated: they end within moments.
+                Duration::from_secs(1)
+            };
+            return Err(wait.max(Duration::from_secs(1)));
+        }
+        w.in_flight += 1;
+        Ok(AuthAttempt {
+            limiter: Some(Arc::clone(self)),
+            ip,
+        })
+    }
+
+    fn finish(&self, ip: IpAddr, now: Instant, failed: bool) {
+        let mut seen = self.lock();
+        let Some(w) = seen.get_mut(&ip) else {
+            return;
+        };
+        w.in_flight = w.in_flight.saturating_sub(1);
+        if failed {
+            if now.saturating_duration_since(w.start) >= self.window {
+                w.start = now;
+                w.failures = 0;
+            }
+            w.failures = w.failures.saturating_add(1);
+        }
+    }
+
+    fn make_room(&self, seen: &mut HashMap<IpAddr, Window>, ip: IpAddr, now: Instant) {
+        if seen.len() >= MAX_TRACKED_ADDRESSES && !seen.contains_key(&ip) {
+            let window = self.window;
+            seen.retain(|_, w| w.in_flight > 0 || now.saturating_duration_since(w.start) < window);
+            if seen.len() >= MAX_TRACKED_ADDRESSES {
+                // Still full of live windows: forget the oldest one to make room.
+                if let Some(oldest) = seen
+                    .iter()
+                    .filter(|(_, w)| w.in_flight == 0)
+                    .min_by_key(|(_, w)| w.start)
+                    .map(|(k, _)| *k)
+                {
+                    seen.remove(&oldest);
+                }
+            }
+        }
     }
 
     /// Records one failed authentication from `ip`.
@@ -163,22 +270,18 @@ impl AuthLimiter {
         if self.max_failures == 0 {
             return;
         }
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() >= MAX_TRACKED_ADDRESSES && !seen.contains_key(&ip) {
-            let window = self.window;
-            seen.retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
-            if seen.len() >= MAX_TRACKED_ADDRESSES {
-                // Still full of live windows: forget the oldest one to make room.
-                if let Some(oldest) = seen.iter().min_by_key(|(_, (s, _))| *s).map(|(k, _)| *k) {
-                    seen.remove(&oldest);
-                }
-            }
+        let mut seen = self.lock();
+        self.make_room(&mut seen, ip, now);
+        let w = seen.entry(ip).or_insert(Window {
+            start: now,
+            failures: 0,
+            in_flight: 0,
+        });
+        if now.saturating_duration_since(w.start) >= self.window {
+            w.start = now;
+            w.failures = 0;
         }
-        let entry = seen.entry(ip).or_insert((now, 0));
-        if now.saturating_duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
+        w.failures = w.failures.saturating_add(1);
     }
 }
 
@@ -222,6 +325,32 @@ mod tests {
         assert_eq!(limiter.blocked(ip, t0 + Duration::from_secs(60)), None);
         limiter.record_failure(ip, t0 + Duration::from_secs(61));
         assert_eq!(limiter.blocked(ip, t0 + Duration::from_secs(61)), None);
+    }
+
+    #[test]
+    fn attempts_in_flight_count_against_the_limit() {
+        let limiter = Arc::new(AuthLimiter::new(3, Duration::from_secs(60)));
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let t0 = Instant::now();
+        let held: Vec<AuthAttempt> = (0..3).map(|_| limiter.begin(ip, t0).unwrap()).collect();
+        assert!(
+            limiter.begin(ip, t0).is_err(),
+            "three in flight fill the limit"
+        );
+        let other: IpAddr = "192.0.2.8".parse().unwrap();
+        assert!(limiter.begin(other, t0).is_ok(), "per address");
+        let mut held = held.into_iter();
+        // A good token gives its place back; a bad one turns it into a failure.
+        drop(held.next());
+        let again = limiter.begin(ip, t0).unwrap();
+        for a in held.chain([again]) {
+            a.failed(t0);
+        }
+        assert_eq!(
+            limiter.blocked(ip, t0 + Duration::from_secs(1)),
+            Some(Duration::from_secs(59))
+        );
+        assert_eq!(limiter.begin(ip, t0).unwrap_err(), Duration::from_secs(60));
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct Metrics {
     pub timeouts_total: AtomicU64,
     /// Commits refused because the server's storage was full.
     pub storage_full_total: AtomicU64,
+    /// Device tokens looked up in storage (each a hash and a query): what a flood of bad
+    /// tokens costs.
+    pub auth_evaluations_total: AtomicU64,
 }
 
 impl Metrics {
@@ -48,7 +51,7 @@ impl Metrics {
 
     /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 14] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 15] = [
             (
                 "homevisit_connections_open",
                 "gauge",
@@ -120,6 +123,12 @@ impl Metrics {
                 "counter",
                 "Sync requests refused: too many bad tokens from the address (429)",
                 &self.refused_rate_limited_total,
+            ),
+            (
+                "homevisit_auth_evaluations_total",
+                "counter",
+                "Device tokens looked up in storage",
+                &self.auth_evaluations_total,
             ),
             (
                 "homevisit_timeouts_total",

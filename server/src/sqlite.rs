@@ -10,22 +10,24 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use chrono::Utc;
+use automerge::ChangeHash;
+use chrono::{NaiveDate, Utc};
 use homevisit_core::{model::user::Role, RecordId};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use crate::store::{
-    heads_from_bytes, heads_to_bytes, ChangePage, DeviceAuth, DeviceId, DocumentCommit, Flag,
-    NewFlag, NewUser, RevokeBy, ServerStore, StoreError, StoreResult, StoredDocument, TeamId,
-    UserId,
+    heads_from_bytes, heads_to_bytes, ChangePage, ChangeReceipt, DeviceAuth, DeviceId,
+    DocumentCommit, Flag, NewFlag, NewUser, RevokeBy, ServerStore, StoreError, StoreResult,
+    StoredDocument, TeamId, UserId,
 };
 
 /// The database file's name inside `--data-dir`.
 pub const DB_FILE: &str = "homevisit-server.db";
 
 /// Schema migrations; entry `n` brings `user_version` from `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE teams (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -95,7 +97,20 @@ CREATE TABLE sync_states (
     state BLOB NOT NULL,
     PRIMARY KEY (device_id, doc_id)
 ) WITHOUT ROWID;
-"#];
+"#,
+    r#"
+CREATE TABLE change_receipts (
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    change_hash BLOB NOT NULL,
+    doc_id BLOB NOT NULL,
+    device_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (team_id, change_hash)
+) WITHOUT ROWID;
+ALTER TABLE flags ADD COLUMN item TEXT;
+"#,
+];
 
 /// The SQLite-backed store.
 #[derive(Debug, Clone)]
@@ -332,28 +347,50 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     tx.commit().map_err(backend)
 }
 
-fn device_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, bool)> {
+/// A device row as read: device, user, team, role, HCPC number, HCPC verified until, revoked.
+type DeviceRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    bool,
+);
+
+fn device_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
     Ok((
         row.get(0)?,
         row.get(1)?,
         row.get(2)?,
         row.get(3)?,
-        row.get::<_, Option<String>>(4)?.is_some(),
+        row.get(4)?,
+        row.get(5)?,
+        row.get::<_, Option<String>>(6)?.is_some(),
     ))
 }
 
-fn device_auth(raw: (String, String, String, String, bool)) -> StoreResult<DeviceAuth> {
-    let (device, user, team, role, revoked) = raw;
+fn device_auth(raw: DeviceRow) -> StoreResult<DeviceAuth> {
+    let (device, user, team, role, hcpc_number, hcpc_until, revoked) = raw;
+    let hcpc_verified_until = hcpc_until
+        .map(|d| {
+            d.parse::<NaiveDate>()
+                .map_err(|e| StoreError::Corrupt(format!("hcpc_verified_until {d:?}: {e}")))
+        })
+        .transpose()?;
     Ok(DeviceAuth {
         device_id: parse_uuid(&device)?,
         user_id: parse_uuid(&user)?,
         team_id: parse_uuid(&team)?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+        hcpc_number,
+        hcpc_verified_until,
         revoked,
     })
 }
 
-const DEVICE_SELECT: &str = "SELECT d.id, u.id, u.team_id, u.role, d.revoked_at
+const DEVICE_SELECT: &str = "SELECT d.id, u.id, u.team_id, u.role, u.hcpc_number,
+     u.hcpc_verified_until, d.revoked_at
      FROM devices d JOIN users u ON u.id = d.user_id";
 
 impl ServerStore for SqliteStore {
@@ -483,6 +520,20 @@ impl ServerStore for SqliteStore {
         .await
     }
 
+    async fn revoked_count(&self) -> StoreResult<u64> {
+        self.run(|c| {
+            let n: i64 = c
+                .query_row(
+                    "SELECT count(*) FROM devices WHERE revoked_at IS NOT NULL",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            u64_from(n)
+        })
+        .await
+    }
+
     async fn device(&self, device_id: DeviceId) -> StoreResult<Option<DeviceAuth>> {
         self.run(move |c| {
             c.query_row(
@@ -591,9 +642,21 @@ impl ServerStore for SqliteStore {
             .map_err(backend)?;
             for f in &commit.flags {
                 tx.execute(
-                    "INSERT INTO flags (team_id, doc_id, seq, rule_id, change_hash, detail, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![team, doc, seq, f.rule_id, f.change_hash.map(|h| h.0.to_vec()), f.detail, now()],
+                    "INSERT INTO flags (team_id, doc_id, seq, rule_id, change_hash, detail, created_at, item)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![team, doc, seq, f.rule_id, f.change_hash.map(|h| h.0.to_vec()), f.detail, now(),
+                        f.item.map(|i| i.to_string())],
+                )
+                .map_err(backend)?;
+            }
+            for r in &commit.receipts {
+                // A change delivered again (after a lost acknowledgement) keeps its first receipt.
+                tx.execute(
+                    "INSERT INTO change_receipts (team_id, change_hash, doc_id, device_id, user_id, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                    params![team, r.change_hash.0.to_vec(), r.document_id.as_bytes().to_vec(),
+                        r.device_id.to_string(), r.user_id.to_string(),
+                        r.received_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)],
                 )
                 .map_err(backend)?;
             }
@@ -755,7 +818,7 @@ impl ServerStore for SqliteStore {
         self.run(move |c| {
             let mut stmt = c
                 .prepare(
-                    "SELECT doc_id, seq, rule_id, change_hash, detail FROM flags
+                    "SELECT doc_id, seq, rule_id, change_hash, detail, item FROM flags
                      WHERE team_id = ?1 AND (?2 IS NULL OR doc_id = ?2) ORDER BY id",
                 )
                 .map_err(backend)?;
@@ -772,6 +835,7 @@ impl ServerStore for SqliteStore {
                             r.get::<_, String>(2)?,
                             r.get::<_, Option<Vec<u8>>>(3)?,
                             r.get::<_, String>(4)?,
+                            r.get::<_, Option<String>>(5)?,
                         ))
                     },
                 )
@@ -779,7 +843,7 @@ impl ServerStore for SqliteStore {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(backend)?;
             rows.into_iter()
-                .map(|(doc, seq, rule_id, hash, detail)| {
+                .map(|(doc, seq, rule_id, hash, detail, item)| {
                     let change_hash = hash
                         .map(|h| {
                             <[u8; 32]>::try_from(h.as_slice())
@@ -794,11 +858,43 @@ impl ServerStore for SqliteStore {
                         flag: NewFlag {
                             rule_id,
                             change_hash,
+                            item: item.as_deref().map(parse_uuid).transpose()?,
                             detail,
                         },
                     })
                 })
                 .collect()
+        })
+        .await
+    }
+
+    async fn change_receipt(
+        &self,
+        team_id: TeamId,
+        change_hash: ChangeHash,
+    ) -> StoreResult<Option<ChangeReceipt>> {
+        self.run(move |c| {
+            let row: Option<(Vec<u8>, String, String, String)> = c
+                .query_row(
+                    "SELECT doc_id, device_id, user_id, received_at FROM change_receipts
+                     WHERE team_id = ?1 AND change_hash = ?2",
+                    params![team_id.to_string(), change_hash.0.to_vec()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            row.map(|(doc, device, user, at)| {
+                Ok(ChangeReceipt {
+                    change_hash,
+                    document_id: doc_from_blob(&doc)?,
+                    device_id: parse_uuid(&device)?,
+                    user_id: parse_uuid(&user)?,
+                    received_at: chrono::DateTime::parse_from_rfc3339(&at)
+                        .map_err(|e| StoreError::Corrupt(format!("received_at {at:?}: {e}")))?
+                        .with_timezone(&chrono::Utc),
+                })
+            })
+            .transpose()
         })
         .await
     }

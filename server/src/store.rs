@@ -71,6 +71,10 @@ pub struct DeviceAuth {
     pub team_id: TeamId,
     /// The user's role.
     pub role: Role,
+    /// The user's HCPC registration number (OTs and approvers), from the server's tables.
+    pub hcpc_number: Option<String>,
+    /// Last date a team administrator found the registration valid.
+    pub hcpc_verified_until: Option<NaiveDate>,
     /// The device was revoked: it gets a revocation message and nothing else.
     pub revoked: bool,
 }
@@ -104,8 +108,26 @@ pub struct NewFlag {
     pub rule_id: String,
     /// The offending change, when one change is to blame.
     pub change_hash: Option<ChangeHash>,
+    /// The list item the breach is about (a transition's `item_id`), when there is one.
+    pub item: Option<Uuid>,
     /// Plain-language detail.
     pub detail: String,
+}
+
+/// Who delivered a change to the server (`RK-ATTRIB`): the true author as far as the server
+/// knows, whatever the change's metadata says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeReceipt {
+    /// The change.
+    pub change_hash: ChangeHash,
+    /// The document it belongs to.
+    pub document_id: RecordId,
+    /// The device whose connection delivered it.
+    pub device_id: DeviceId,
+    /// That device's user.
+    pub user_id: UserId,
+    /// When the server received it (UTC).
+    pub received_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A stored flag.
@@ -139,6 +161,9 @@ pub struct DocumentCommit {
     pub heads: Vec<ChangeHash>,
     /// Flags raised by domain checks on the new changes; stored in the same transaction.
     pub flags: Vec<NewFlag>,
+    /// Who delivered each new change; stored in the same transaction (the server's own
+    /// `system` changes have none).
+    pub receipts: Vec<ChangeReceipt>,
 }
 
 /// One page of a team's change feed.
@@ -198,6 +223,10 @@ pub trait ServerStore: Send + Sync + 'static {
         &self,
         token_hash: [u8; 32],
     ) -> impl Future<Output = StoreResult<Option<DeviceAuth>>> + Send;
+
+    /// How many devices have been revoked so far: a cheap number that changes whenever a
+    /// device is revoked, from this process or from the admin command in another.
+    fn revoked_count(&self) -> impl Future<Output = StoreResult<u64>> + Send;
 
     /// The current state of a device (to notice a revocation during a connection).
     fn device(
@@ -265,6 +294,13 @@ pub trait ServerStore: Send + Sync + 'static {
         team_id: TeamId,
         document_id: Option<RecordId>,
     ) -> impl Future<Output = StoreResult<Vec<Flag>>> + Send;
+
+    /// Who delivered a change of a team's document, if the server received it from a device.
+    fn change_receipt(
+        &self,
+        team_id: TeamId,
+        change_hash: ChangeHash,
+    ) -> impl Future<Output = StoreResult<Option<ChangeReceipt>>> + Send;
 
     /// How many quarantined documents a team's devices uploaded.
     fn quarantined_count(&self, team_id: TeamId) -> impl Future<Output = StoreResult<u64>> + Send;

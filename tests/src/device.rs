@@ -17,7 +17,6 @@ use homevisit_core::{
     RecordId, Result,
 };
 use tempfile::TempDir;
-use uuid::Uuid;
 
 use homevisit_server::ServerStore;
 
@@ -69,7 +68,9 @@ impl Device {
         config: SyncConfig,
         options: StoreOptions,
     ) -> Self {
-        let token = server.device_token(team).await;
+        // The device's identity is the server's: its changes name the device id the server
+        // registered, as the apps' do (`RK-ATTRIB`).
+        let (device_id, token) = server.device_credentials(team).await;
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_with(
             dir.path().join("device.db"),
@@ -87,12 +88,49 @@ impl Device {
             actor: Actor {
                 user_id: team.ot,
                 role: Role::Ot,
-                device_id: Uuid::new_v4(),
+                device_id,
                 team_id: team.id,
                 hcpc_number: Some("OT12345".into()),
                 hcpc_verified_until: chrono::NaiveDate::from_ymd_opt(2030, 1, 1),
             },
             dir: Arc::new(dir),
+        }
+    }
+
+    /// A new device of another user of `team`, registered on `server` for `user_id`; its
+    /// actor carries the user's role and HCPC registration as the server's tables hold them.
+    pub async fn join_as(
+        server: &TestServer,
+        team: &TestTeam,
+        user_id: uuid::Uuid,
+        role: Role,
+        hcpc_number: Option<String>,
+        hcpc_verified_until: Option<chrono::NaiveDate>,
+    ) -> Self {
+        let (device_id, token) =
+            homevisit_server::admin::add_device(&*server.app.store, user_id, "tablet")
+                .await
+                .unwrap();
+        let device = Self::join(server, team).await;
+        let client = SyncClient::with_config(
+            server.url(),
+            token.clone(),
+            Arc::clone(&device.store),
+            SyncConfig::default(),
+        )
+        .unwrap();
+        Self {
+            client: Arc::new(client),
+            token,
+            actor: Actor {
+                user_id,
+                role,
+                device_id,
+                team_id: team.id,
+                hcpc_number,
+                hcpc_verified_until,
+            },
+            ..device
         }
     }
 

@@ -117,6 +117,8 @@ fn uploader() -> DeviceAuth {
         user_id: OT,
         team_id: TEAM,
         role: Role::Ot,
+        hcpc_number: Some("OT12345".into()),
+        hcpc_verified_until: chrono::NaiveDate::from_ymd_opt(2030, 1, 1),
         revoked: false,
     }
 }

@@ -129,10 +129,14 @@ impl<S: ServerStore> TestServer<S> {
 
     /// Registers a new device for the team's OT; returns its token.
     pub async fn device_token(&self, team: &TestTeam) -> String {
+        self.device_credentials(team).await.1
+    }
+
+    /// Registers a new device for the team's OT; returns its device id and token.
+    pub async fn device_credentials(&self, team: &TestTeam) -> (Uuid, String) {
         admin::add_device(&*self.app.store, team.ot, "tablet")
             .await
             .unwrap()
-            .1
     }
 
     /// Revokes the device holding `token`.

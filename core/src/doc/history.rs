@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use super::{
     json::to_json_at,
     meta::{Action, Attribution, ChangeMeta},
+    signing::{FlagAuthor, SYSTEM_USER_ID},
 };
 use crate::error::Result;
 
@@ -28,6 +29,11 @@ pub struct HistoryEntry {
     pub deps: Vec<String>,
     /// The field paths it touched, dotted, sorted; a list's elements are reported as the list.
     pub paths: Vec<String>,
+    /// Rule IDs of the breach flags recorded against this change (`CF-RULE-BREACH`).
+    pub flags: Vec<String>,
+    /// What the change's own metadata claimed, when the team server found that another user,
+    /// role or device delivered it (`RK-ATTRIB`); `attribution` then names the true author.
+    pub claimed: Option<Attribution>,
 }
 
 /// One node of the change graph.
@@ -199,22 +205,70 @@ pub(crate) fn change_paths(doc: &mut AutoCommit, graph: &Graph, h: ChangeHash) -
 
 /// The record's history (`RK-HISTORY`): every change in causal order with who, what, when and
 /// the paths it touched.
+///
+/// A change the team server flagged with its true author (a flag written by the `system`
+/// actor, docs/DOCUMENT-LAYOUT.md "Flags") is shown as that author's, with what it claimed
+/// kept in `claimed`.
 pub fn history(doc: &mut AutoCommit) -> Result<Vec<HistoryEntry>> {
     let graph = Graph::load(doc);
+    // A flags list a hostile peer made unreadable hides no change: the history still lists it.
+    let flags = super::signing::flags(doc).unwrap_or_default();
+    let mut by_change: HashMap<&str, (Vec<String>, Option<&FlagAuthor>)> = HashMap::new();
+    for f in &flags {
+        let e = by_change.entry(f.change_hash.as_str()).or_default();
+        if !e.0.contains(&f.rule_id) {
+            e.0.push(f.rule_id.clone());
+        }
+        if f.added_by == SYSTEM_USER_ID {
+            if let Some(a) = &f.author {
+                e.1 = Some(a);
+            }
+        }
+    }
     let mut out = Vec::with_capacity(graph.order.len());
     for h in &graph.order {
         let Some(n) = graph.nodes.get(h) else {
             continue;
         };
+        let hash = h.to_string();
+        let (rules, author) = by_change.get(hash.as_str()).cloned().unwrap_or_default();
+        let (attribution, claimed) = match author {
+            Some(a) => true_attribution(&n.attribution, a),
+            None => (n.attribution.clone(), None),
+        };
         out.push(HistoryEntry {
-            hash: h.to_string(),
-            attribution: n.attribution.clone(),
+            hash,
+            attribution,
             timestamp: n.timestamp,
             deps: n.deps.iter().map(ToString::to_string).collect(),
             paths: change_paths(doc, &graph, *h),
+            flags: rules,
+            claimed,
         });
     }
     Ok(out)
+}
+
+/// The attribution to show for a change whose true author the server recorded, and what the
+/// change claimed when that differs (`RK-ATTRIB`).
+fn true_attribution(
+    claimed: &Attribution,
+    author: &FlagAuthor,
+) -> (Attribution, Option<Attribution>) {
+    let same = claimed.user_id() == Some(author.user_id)
+        && claimed.role() == Some(author.role)
+        && claimed.device_id() == Some(author.device_id);
+    if same {
+        return (claimed.clone(), None);
+    }
+    let truth = ChangeMeta {
+        user_id: author.user_id,
+        role: author.role,
+        device_id: author.device_id,
+        action: claimed.action().unwrap_or(Action::Edit),
+        at: claimed.at().unwrap_or(author.received_at),
+    };
+    (Attribution::By(truth), Some(claimed.clone()))
 }
 
 /// The record as it stood at `instant` (`RK-HISTORY`): the changes made at or before it

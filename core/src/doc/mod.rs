@@ -32,7 +32,7 @@ pub use record::{
 pub use signing::{
     add_addendum, addenda, adopt_sign_race, countersign, countersignature, effective_value,
     effective_view, flags, is_entered_in_error, mark_entered_in_error, open_sign_races,
-    record_rule_breaches, record_status, reject_sign_race, rule_breaches, sign, sign_races,
-    sign_state, signature, signed_view, Amendment, Breach, EffectiveValue, FieldAmendment, Flag,
-    RaceDecision, SignRace,
+    record_flags, record_rule_breaches, record_status, reject_sign_race, rule_breaches, sign,
+    sign_races, sign_state, signature, signed_view, Amendment, Breach, EffectiveValue,
+    FieldAmendment, Flag, FlagAuthor, NewRecordFlag, RaceDecision, SignRace, SYSTEM_USER_ID,
 };

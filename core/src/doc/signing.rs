@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use automerge::{transaction::Transactable, AutoCommit, ChangeHash, Prop};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -799,8 +799,16 @@ pub struct Flag {
     pub detail: String,
     /// When it was recorded.
     pub added_at: DateTime<Utc>,
-    /// Who recorded it (a device's user or the server).
+    /// Who recorded it (a device's user, or [`SYSTEM_USER_ID`] for the team server).
     pub added_by: Uuid,
+    /// The list item the breach is about (a transition's `item_id`), when there is one: a
+    /// flagged transition does not count towards the request's status.
+    #[serde(default)]
+    pub item: Option<Uuid>,
+    /// The change's true author as the team server knows it from the connection that
+    /// delivered it (`RK-ATTRIB`); `None` on flags a device recorded.
+    #[serde(default)]
+    pub author: Option<FlagAuthor>,
 }
 
 /// Breaches visible in the change graph: changes built on the signing change that touch
@@ -859,12 +867,17 @@ fn flag_id(rule: &str, hash: &str) -> Uuid {
 }
 
 #[derive(Deserialize)]
-struct Flags(#[serde(default)] std::collections::BTreeMap<String, Flag>);
+struct Flags(#[serde(default)] std::collections::BTreeMap<String, Json>);
 
-/// The recorded rule-breach flags, oldest first.
+/// The recorded rule-breach flags, oldest first. An entry that does not read as a flag (a
+/// modified client wrote it) is left out, so it cannot hide the others.
 pub fn flags(doc: &AutoCommit) -> Result<Vec<Flag>> {
     let mut v: Vec<Flag> = read_at::<Flags>(doc, &[FLAGS.to_owned()])?
-        .map(|f| f.0.into_values().collect())
+        .map(|f| {
+            f.0.into_values()
+                .filter_map(|j| serde_json::from_value(j).ok())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort_by_key(|f| (f.added_at, f.item_id));
     Ok(v)
@@ -897,28 +910,124 @@ pub fn record_rule_breaches(
             change_hash: b.change_hash,
             added_at: DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at),
             added_by: actor.user_id,
+            item: None,
+            author: None,
         })
         .filter(|f| !known.contains(&f.item_id))
         .collect();
     if new.is_empty() {
         return Ok(new);
     }
+    write_flags(doc, actor, at, &new)?;
+    Ok(new)
+}
+
+/// The user id (and device id) under which the team server writes flags, with role
+/// `system` (docs/DOCUMENT-LAYOUT.md "Flags"): the nil UUID.
+pub const SYSTEM_USER_ID: Uuid = Uuid::nil();
+
+/// Who really made a flagged change, as the team server knows it from the connection that
+/// delivered it (`RK-ATTRIB`), whatever the change's own metadata says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagAuthor {
+    /// The user of the delivering device.
+    pub user_id: Uuid,
+    /// That user's role in the server's tables.
+    pub role: Role,
+    /// The delivering device.
+    pub device_id: Uuid,
+    /// When the server received the change (UTC).
+    pub received_at: DateTime<Utc>,
+}
+
+/// A flag to record with [`record_flags`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecordFlag {
+    /// The rule broken.
+    pub rule_id: String,
+    /// The offending change (hex hash).
+    pub change_hash: String,
+    /// Plain-language detail.
+    pub detail: String,
+    /// The list item the breach is about (a transition's `item_id`), if one.
+    pub item: Option<Uuid>,
+    /// The change's true author, when the recorder knows it (the server).
+    pub author: Option<FlagAuthor>,
+}
+
+fn flag_json(f: &Flag) -> Json {
+    let mut v = json!({
+        "item_id": f.item_id.hyphenated().to_string(),
+        "added_at": format_instant(f.added_at),
+        "added_by": f.added_by.hyphenated().to_string(),
+        "rule_id": f.rule_id,
+        "change_hash": f.change_hash,
+        "detail": f.detail,
+    });
+    if let Some(item) = f.item {
+        v["item"] = json!(item.hyphenated().to_string());
+    }
+    if let Some(a) = &f.author {
+        v["author"] = json!({
+            "user_id": a.user_id.hyphenated().to_string(),
+            "role": a.role.as_str(),
+            "device_id": a.device_id.hyphenated().to_string(),
+            "received_at": format_instant(a.received_at),
+        });
+    }
+    v
+}
+
+fn write_flags(doc: &mut AutoCommit, actor: &Actor, at: DateTime<Utc>, new: &[Flag]) -> Result<()> {
     mutate(doc, actor, Action::Edit, at, |doc| {
         let map = ensure_map(doc, &[FLAGS.to_owned()])?;
-        for f in &new {
+        for f in new {
             let key = f.item_id.hyphenated().to_string();
-            let v = json!({
-                "item_id": key,
-                "added_at": format_instant(f.added_at),
-                "added_by": f.added_by.hyphenated().to_string(),
-                "rule_id": f.rule_id,
-                "change_hash": f.change_hash,
-                "detail": f.detail,
-            });
             let mut p = vec![FLAGS.to_owned(), key.clone()];
-            put_json(doc, &map, Prop::Map(key), &v, &mut p, &|_| false)?;
+            put_json(doc, &map, Prop::Map(key), &flag_json(f), &mut p, &|_| false)?;
         }
         Ok(())
     })?;
+    Ok(())
+}
+
+/// Records the given flags that are not recorded yet (by their stable ids), in one change
+/// touching only `flags`, and returns the new ones. The team server calls this as the
+/// `system` actor for the breaches it finds in received changes, with their true authors.
+pub fn record_flags(
+    doc: &mut AutoCommit,
+    actor: &Actor,
+    at: DateTime<Utc>,
+    flags_in: &[NewRecordFlag],
+) -> Result<Vec<Flag>> {
+    // A hostile entry that does not read as a flag must not stop real flags being written.
+    let known: HashSet<Uuid> = flags(doc)
+        .map(|v| v.into_iter().map(|f| f.item_id).collect())
+        .unwrap_or_default();
+    let added_at = DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at);
+    let mut new: Vec<Flag> = Vec::new();
+    for f in flags_in {
+        let subject = match f.item {
+            Some(item) => format!("{}|{}", f.change_hash, item.hyphenated()),
+            None => f.change_hash.clone(),
+        };
+        let item_id = flag_id(&f.rule_id, &subject);
+        if known.contains(&item_id) || new.iter().any(|n| n.item_id == item_id) {
+            continue;
+        }
+        new.push(Flag {
+            item_id,
+            rule_id: f.rule_id.clone(),
+            change_hash: f.change_hash.clone(),
+            detail: f.detail.clone(),
+            added_at,
+            added_by: actor.user_id,
+            item: f.item,
+            author: f.author.clone(),
+        });
+    }
+    if !new.is_empty() {
+        write_flags(doc, actor, at, &new)?;
+    }
     Ok(new)
 }

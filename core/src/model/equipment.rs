@@ -76,6 +76,22 @@ pub struct EquipmentRequest {
     /// Disabled Facilities Grant details.
     #[serde(default)]
     pub dfg: Option<DfgDetails>,
+    /// Rule-breach flags (`CF-RULE-BREACH`, the root `flags` list), keyed by flag id: a
+    /// transition a flag names does not count towards the status (`rules::workflow::derive`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub flags: BTreeMap<String, FlagRef>,
+}
+
+/// What the workflow reads of a rule-breach flag: its rule and the item it names. Every
+/// field is optional so that a flag of any shape leaves the request readable.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FlagRef {
+    /// The rule broken.
+    #[serde(default)]
+    pub rule_id: Option<String>,
+    /// The list item it names (a transition's `item_id`), as written.
+    #[serde(default)]
+    pub item: Option<String>,
 }
 
 impl Record for EquipmentRequest {
@@ -108,6 +124,7 @@ impl EquipmentRequest {
             review: None,
             return_details: None,
             dfg: None,
+            flags: BTreeMap::new(),
         }
     }
 

@@ -111,6 +111,9 @@ pub struct RecordView {
     pub conflicts: Vec<Conflict>,
     /// Open sign races (`CF-SIGN-RACE`).
     pub sign_races: Vec<SignRace>,
+    /// Rule-breach flags (`CF-RULE-BREACH`), the team server's included, oldest first: each
+    /// names the offending change, its rule and, from the server, its true author.
+    pub flags: Vec<doc::Flag>,
 }
 
 /// The record service for one signed-in user on one device.
@@ -465,13 +468,14 @@ impl Records {
             return Err(Error::NotFound(id));
         }
         self.audit(id, AuditAction::View, None)?;
-        let (schema, content, sign_state, conflicts, sign_races, child_id) =
+        let (schema, content, sign_state, conflicts, sign_races, flags, child_id) =
             self.store.read(id, |d| {
                 let schema = doc::record_schema(d)?;
                 let content = doc::effective_view(d)?;
                 let sign_state = doc::sign_state(d)?;
                 let conflicts = doc::conflicts(d)?;
                 let races = doc::open_sign_races(d)?;
+                let flags = doc::flags(d)?;
                 let child_id = if schema == Schema::Child {
                     id
                 } else {
@@ -480,7 +484,9 @@ impl Records {
                         detail: "record has no child_id".into(),
                     })?
                 };
-                Ok((schema, content, sign_state, conflicts, races, child_id))
+                Ok((
+                    schema, content, sign_state, conflicts, races, flags, child_id,
+                ))
             })?;
         Ok(RecordView {
             id,
@@ -490,6 +496,7 @@ impl Records {
             sign_state,
             conflicts,
             sign_races,
+            flags,
         })
     }
 

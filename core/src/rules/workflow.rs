@@ -6,6 +6,8 @@
 //! then the listed checks left to right, the first failure returned. An unresolved conflict
 //! on the record blocks any move (`CF-BLOCK`) once the pair and role are known to be allowed.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -402,10 +404,24 @@ pub struct WorkflowState {
     pub superseded: Vec<Uuid>,
 }
 
-/// Derives the status from the log: starting from creation, follow the transition that
-/// `follows` the current one. One → advance; none → here; several → `Conflict`. Superseded
-/// transitions are skipped; ones that break the table are reported and skipped.
+/// The transitions a rule-breach flag names (`CF-RULE-BREACH`): the team server flags a
+/// transition it received that the table, the row's checks or the true author's identity do
+/// not allow, and such a transition is not verified.
+pub fn flagged_transitions(req: &EquipmentRequest) -> HashSet<Uuid> {
+    req.flags
+        .values()
+        .filter_map(|f| f.item.as_deref())
+        .filter_map(|s| Uuid::parse_str(s).ok())
+        .collect()
+}
+
+/// Derives the status from the log of verified transitions: starting from creation, follow
+/// the transition that `follows` the current one. One → advance; none → here; several →
+/// `Conflict`. Superseded transitions are skipped; ones that break the table, and ones a
+/// rule-breach flag names (whatever `role` and `user_id` they carry), are reported in
+/// `breaches` and skipped.
 pub fn derive(req: &EquipmentRequest) -> WorkflowState {
+    let flagged = flagged_transitions(req);
     let log: Vec<&Item<Transition>> = live(&req.transitions).collect();
     let superseded: Vec<Uuid> = log
         .iter()
@@ -426,7 +442,8 @@ pub fn derive(req: &EquipmentRequest) -> WorkflowState {
         {
             let is_requester =
                 t.data.user_id == req.requested_by.unwrap_or(req.envelope.created_by);
-            let fits = t.data.from == current
+            let fits = !flagged.contains(&t.item_id)
+                && t.data.from == current
                 && permitted(current, t.data.to, t.data.role, is_requester).is_ok()
                 && Some(t.item_id) != head;
             if fits {
@@ -536,8 +553,9 @@ fn refuse(rule_id: &str, detail: impl Into<String>) -> Error {
 /// The date of the latest event so far: transitions' event dates and their local dates.
 fn last_event_date(req: &EquipmentRequest) -> Option<NaiveDate> {
     let requested = req.requested_at.map(london_date);
+    let flagged = flagged_transitions(req);
     live(&req.transitions)
-        .filter(|t| t.data.superseded.is_none())
+        .filter(|t| t.data.superseded.is_none() && !flagged.contains(&t.item_id))
         .flat_map(|t| [t.data.event_date, Some(london_date(t.data.at))])
         .chain([requested])
         .flatten()

@@ -44,6 +44,8 @@ pub struct Projection {
     pub updated_at: Option<String>,
     /// Open clinical conflicts (`CF-CLINICAL`).
     pub conflict_count: u32,
+    /// Rule-breach flags recorded in the document (`CF-RULE-BREACH`), the server's included.
+    pub flag_count: u32,
     /// A signable form not signed yet (and not entered in error).
     pub needs_signature: bool,
     /// An AP-signed form waiting for an OT's countersignature (`RK-COUNTERSIGN`).
@@ -97,6 +99,15 @@ fn sign_state_code(state: SignState) -> &'static str {
     }
 }
 
+/// An equipment request's status, derived from its verified transitions (a transition the
+/// team server flagged does not count, `CF-RULE-BREACH`), never from a stored `status` a peer
+/// may have written; `None` when the document does not read as a request.
+fn equipment_status(doc: &AutoCommit) -> Option<String> {
+    let json = doc::to_json(doc).ok()?;
+    let req: crate::model::equipment::EquipmentRequest = serde_json::from_value(json).ok()?;
+    Some(crate::rules::workflow::status(&req).code().to_owned())
+}
+
 /// Computes a record's projection from its document.
 ///
 /// Takes `&mut` because conflict detection reads the change graph, which closes automerge's
@@ -131,12 +142,17 @@ pub fn project(id: RecordId, doc: &mut AutoCommit) -> Result<Projection> {
     };
     let status = match sign_state {
         Some(s) => sign_state_code(s).to_owned(),
+        None if schema == Some(Schema::EquipmentRequest) && state == "active" => {
+            equipment_status(doc).unwrap_or_else(|| state.clone())
+        }
         None => text_at(doc, "status").unwrap_or_else(|| state.clone()),
     };
     let conflict_count = match schema {
         Some(_) => doc::conflicts(doc).map(|c| c.len()).unwrap_or(0),
         None => 0,
     };
+
+    let flag_count = doc::flags(doc).map(|f| f.len()).unwrap_or(0);
 
     let title = match &child {
         Some(c) => {
@@ -173,6 +189,7 @@ pub fn project(id: RecordId, doc: &mut AutoCommit) -> Result<Projection> {
         status,
         updated_at,
         conflict_count: u32::try_from(conflict_count).unwrap_or(u32::MAX),
+        flag_count: u32::try_from(flag_count).unwrap_or(u32::MAX),
         needs_signature: sign_state == Some(SignState::Draft),
         needs_countersignature: sign_state == Some(SignState::AwaitingCountersignature),
         child,
@@ -184,12 +201,13 @@ pub(crate) fn write(conn: &Connection, p: &Projection, sync_status: SyncStatus) 
     let key = p.id.to_string();
     conn.execute(
         "INSERT INTO records(id, schema, team_id, child_id, title, state, status, updated_at,
-                             sync_status, conflict_count, needs_signature, needs_countersignature)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                             sync_status, conflict_count, needs_signature, needs_countersignature,
+                             flag_count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT(id) DO UPDATE SET
             schema = ?2, team_id = ?3, child_id = ?4, title = ?5, state = ?6, status = ?7,
             updated_at = ?8, sync_status = ?9, conflict_count = ?10, needs_signature = ?11,
-            needs_countersignature = ?12",
+            needs_countersignature = ?12, flag_count = ?13",
         params![
             key,
             p.schema,
@@ -203,6 +221,7 @@ pub(crate) fn write(conn: &Connection, p: &Projection, sync_status: SyncStatus) 
             p.conflict_count,
             p.needs_signature,
             p.needs_countersignature,
+            p.flag_count,
         ],
     )
     .sql()?;

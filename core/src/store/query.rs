@@ -36,6 +36,8 @@ pub struct RecordSummary {
     pub needs_signature: bool,
     /// Waiting for a countersignature.
     pub needs_countersignature: bool,
+    /// Rule-breach flags on the record (`CF-RULE-BREACH`).
+    pub flag_count: u32,
 }
 
 /// A child on the caseload with counts of their records.
@@ -61,6 +63,9 @@ pub struct CaseloadEntry {
     pub unsynced_count: u32,
     /// Forms waiting for a signature or countersignature.
     pub awaiting_signature_count: u32,
+    /// Those of the child's records (and the child record) with rule-breach flags
+    /// (`CF-RULE-BREACH`): a change someone should look at.
+    pub flagged_count: u32,
 }
 
 fn record_id(s: &str) -> rusqlite::Result<RecordId> {
@@ -70,7 +75,8 @@ fn record_id(s: &str) -> rusqlite::Result<RecordId> {
 }
 
 const SUMMARY_COLUMNS: &str = "r.id, r.schema, r.team_id, r.child_id, r.title, r.state, r.status,
-    r.updated_at, r.sync_status, r.conflict_count, r.needs_signature, r.needs_countersignature";
+    r.updated_at, r.sync_status, r.conflict_count, r.needs_signature, r.needs_countersignature,
+    r.flag_count";
 
 fn summary(row: &Row<'_>) -> rusqlite::Result<RecordSummary> {
     let sync: String = row.get(8)?;
@@ -92,6 +98,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<RecordSummary> {
         conflict_count: row.get(9)?,
         needs_signature: row.get(10)?,
         needs_countersignature: row.get(11)?,
+        flag_count: row.get(12)?,
     })
 }
 
@@ -168,7 +175,8 @@ SELECT c.id, c.given_name, c.family_name, c.preferred_name, c.date_of_birth, c.n
        coalesce(agg.n, 0),
        coalesce(agg.conflicts, 0) + (cr.conflict_count > 0),
        coalesce(agg.unsynced, 0) + (cr.sync_status IN ('local_only', 'pending')),
-       coalesce(agg.awaiting, 0)
+       coalesce(agg.awaiting, 0),
+       coalesce(agg.flagged, 0) + (cr.flag_count > 0)
 FROM children c
 JOIN records cr ON cr.id = c.id
 LEFT JOIN (
@@ -176,7 +184,8 @@ LEFT JOIN (
            sum(state = 'active') AS n,
            sum(conflict_count > 0) AS conflicts,
            sum(sync_status IN ('local_only', 'pending')) AS unsynced,
-           sum(state = 'active' AND (needs_signature OR needs_countersignature)) AS awaiting
+           sum(state = 'active' AND (needs_signature OR needs_countersignature)) AS awaiting,
+           sum(flag_count > 0) AS flagged
     FROM records WHERE child_id IS NOT NULL GROUP BY child_id
 ) agg ON agg.child_id = c.id";
 
@@ -195,6 +204,7 @@ fn caseload_entry(row: &Row<'_>) -> rusqlite::Result<CaseloadEntry> {
         conflict_count: row.get(7)?,
         unsynced_count: row.get(8)?,
         awaiting_signature_count: row.get(9)?,
+        flagged_count: row.get(10)?,
     })
 }
 

@@ -18,7 +18,7 @@ use super::db::SqlResult;
 use crate::error::{Error, Result};
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: i64 = 3;
+pub const CURRENT_VERSION: i64 = 4;
 
 /// Version 1.
 ///
@@ -151,6 +151,13 @@ INSERT INTO children_fts(rowid, names, nhs_number)
     FROM children;
 ";
 
+/// Version 4: rule-breach flags per record (`CF-RULE-BREACH`), for lists and the caseload.
+/// Rows written before it count 0 until their record next changes.
+const V4: &str = "
+ALTER TABLE records ADD COLUMN flag_count INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX records_with_flags ON records(flag_count) WHERE flag_count > 0;
+";
+
 /// One migration step: from `version - 1` to `version`.
 struct Migration {
     version: i64,
@@ -175,6 +182,10 @@ const MIGRATIONS: &[Migration] = &[
             tx.execute_batch(V3)?;
             tx.execute_batch(AUDIT_NO_DELETE)
         },
+    },
+    Migration {
+        version: 4,
+        apply: |tx| tx.execute_batch(V4),
     },
 ];
 

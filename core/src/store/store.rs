@@ -1281,6 +1281,7 @@ fn damaged(id: RecordId) -> Projection {
         status: "corrupt".to_owned(),
         updated_at: None,
         conflict_count: 0,
+        flag_count: 0,
         needs_signature: false,
         needs_countersignature: false,
         child: None,

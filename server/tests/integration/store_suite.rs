@@ -6,7 +6,7 @@
 use automerge::ChangeHash;
 use homevisit_core::{model::user::Role, RecordId};
 use homevisit_server::store::{
-    DocumentCommit, NewFlag, NewUser, RevokeBy, ServerStore, StoreError, TeamId,
+    ChangeReceipt, DocumentCommit, NewFlag, NewUser, RevokeBy, ServerStore, StoreError, TeamId,
 };
 
 fn hash(n: u8) -> ChangeHash {
@@ -38,6 +38,7 @@ fn commit(
         compact: false,
         heads: vec![hash(heads)],
         flags: vec![],
+        receipts: vec![],
     }
 }
 
@@ -187,6 +188,7 @@ pub async fn flags_are_stored_with_their_commit<S: ServerStore>(s: S) {
     c.flags = vec![NewFlag {
         rule_id: "RK-ATTRIB".into(),
         change_hash: Some(hash(1)),
+        item: Some(uuid::Uuid::from_u128(7)),
         detail: "no message".into(),
     }];
     let seq = s.commit_document(c).await.unwrap();
@@ -201,6 +203,7 @@ pub async fn flags_are_stored_with_their_commit<S: ServerStore>(s: S) {
         (seq, d, "RK-ATTRIB")
     );
     assert_eq!(flags[0].flag.change_hash, Some(hash(1)));
+    assert_eq!(flags[0].flag.item, Some(uuid::Uuid::from_u128(7)));
     assert_eq!(s.flags(a, Some(RecordId::new())).await.unwrap(), vec![]);
     assert_eq!(s.flags(a, None).await.unwrap().len(), 1);
 }
@@ -235,6 +238,57 @@ pub async fn sync_states_and_quarantine_persist<S: ServerStore>(s: S) {
     );
 }
 
+/// `RK-ATTRIB`: the server keeps, per change, the device and user that delivered it and when,
+/// in the commit's transaction; a change delivered again keeps its first receipt, and a
+/// receipt is the team's only.
+pub async fn change_receipts_keep_the_true_author_of_each_change<S: ServerStore>(s: S) {
+    let a = s.create_team("A").await.unwrap();
+    let b = s.create_team("B").await.unwrap();
+    let u = s.create_user(user(a, Role::Ap)).await.unwrap();
+    let dev = s.create_device(u, "t", [9; 32]).await.unwrap();
+    let d = RecordId::new();
+    let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let receipt = |h: u8, when: &str| ChangeReceipt {
+        change_hash: hash(h),
+        document_id: d,
+        device_id: dev,
+        user_id: u,
+        received_at: at(when),
+    };
+    let mut c = commit(a, d, None, b"x", 1);
+    c.receipts = vec![
+        receipt(1, "2026-03-15T10:42:07.250Z"),
+        receipt(2, "2026-03-15T10:42:07.250Z"),
+    ];
+    let seq = s.commit_document(c).await.unwrap();
+    assert_eq!(
+        s.change_receipt(a, hash(1)).await.unwrap(),
+        Some(receipt(1, "2026-03-15T10:42:07.250Z"))
+    );
+    assert_eq!(s.change_receipt(a, hash(3)).await.unwrap(), None);
+    assert_eq!(
+        s.change_receipt(b, hash(1)).await.unwrap(),
+        None,
+        "another team's"
+    );
+    let mut again = commit(a, d, Some(seq), b"y", 2);
+    again.receipts = vec![receipt(1, "2026-03-16T09:00:00Z")];
+    s.commit_document(again).await.unwrap();
+    assert_eq!(
+        s.change_receipt(a, hash(1))
+            .await
+            .unwrap()
+            .map(|r| r.received_at),
+        Some(at("2026-03-15T10:42:07.250Z")),
+        "the first receipt stays"
+    );
+    // A refused commit stores no receipt.
+    let mut stale = commit(a, d, Some(seq), b"z", 3);
+    stale.receipts = vec![receipt(4, "2026-03-16T09:00:00Z")];
+    assert!(s.commit_document(stale).await.is_err());
+    assert_eq!(s.change_receipt(a, hash(4)).await.unwrap(), None);
+}
+
 macro_rules! store_suite {
     ($module:ident, $make:expr) => {
         mod $module {
@@ -257,6 +311,11 @@ macro_rules! store_suite {
             async fn flags_are_stored_with_their_commit() {
                 let (_dir, s) = $make;
                 super::flags_are_stored_with_their_commit(s).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn change_receipts_keep_the_true_author_of_each_change() {
+                let (_dir, s) = $make;
+                super::change_receipts_keep_the_true_author_of_each_change(s).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sync_states_and_quarantine_persist() {

@@ -143,7 +143,7 @@ async fn another_teams_document_is_unavailable_exactly_like_a_missing_one() {
     assert_eq!(missing, vec![id]);
     let mut impostor = record(&b.id, id);
     impostor.put(ROOT, "note", "team B's own record").unwrap();
-    impostor.commit_with(CommitOptions::default().with_message(common::attrib("edit")));
+    impostor.commit_with(CommitOptions::default().with_message(common::attrib(&b.id, "edit")));
     cb.upload(id, &mut impostor).await;
 
     let mut check = AutoCommit::new();
@@ -184,7 +184,7 @@ async fn a_document_claiming_another_team_is_quarantined_not_shown() {
 
     let mut no_team = AutoCommit::new();
     no_team.put(ROOT, "schema", "homevisit/child").unwrap();
-    no_team.commit_with(CommitOptions::default().with_message(common::attrib("create")));
+    no_team.commit_with(CommitOptions::default().with_message(common::attrib(&a.id, "create")));
     let other = RecordId::new();
     let seen = ca.sync_doc(other, &mut no_team).await;
     assert!(
@@ -276,7 +276,7 @@ async fn message_and_document_size_limits_are_enforced() {
         .map(|_| char::from(b'a' + rand::random::<u8>() % 26))
         .collect();
     doc.put(ROOT, "notes", noise).unwrap();
-    doc.commit_with(CommitOptions::default().with_message(common::attrib("edit")));
+    doc.commit_with(CommitOptions::default().with_message(common::attrib(&a.id, "edit")));
     c.send(&Message::Doc {
         sender_id: c.peer.clone(),
         target_id: c.server.clone(),
@@ -369,6 +369,7 @@ async fn rk_attrib_change_without_metadata_is_stored_and_flagged() {
     let mut doc = record(&a.id, id);
     doc.put(ROOT, "child_weight_kg", 324).unwrap();
     doc.commit(); // no RK-ATTRIB message
+    let unattributed = doc.get_heads()[0];
     let mut c = Client::connect(&server, &a.token, true).await;
     let seen = c.sync_doc(id, &mut doc).await;
     let acked = seen.iter().rev().find_map(|m| match m {
@@ -387,7 +388,18 @@ async fn rk_attrib_change_without_metadata_is_stored_and_flagged() {
         .unwrap();
     assert_eq!(flags.len(), 1, "{flags:?}");
     assert_eq!(flags[0].flag.rule_id, "RK-ATTRIB");
-    assert_eq!(flags[0].flag.change_hash, doc.get_heads().first().copied());
+    assert_eq!(flags[0].flag.change_hash, Some(unattributed));
+    // The flag is in the record too, written by the server as `system`: the peer got it back.
+    let in_record = homevisit_core::doc::flags(&doc).unwrap();
+    assert_eq!(in_record.len(), 1, "{in_record:?}");
+    assert_eq!(in_record[0].rule_id, "RK-ATTRIB");
+    assert_eq!(in_record[0].change_hash, unattributed.to_string());
+    assert_eq!(in_record[0].added_by, homevisit_core::doc::SYSTEM_USER_ID);
+    assert_eq!(
+        in_record[0].author.as_ref().map(|a| a.user_id.to_string()),
+        Some(a.user.clone()),
+        "the true author is the device's user"
+    );
 }
 
 #[tokio::test]
@@ -438,12 +450,12 @@ async fn changes_whose_dependencies_never_arrive_are_bounded_per_connection() {
         // y, then x on top of it; only x is sent, so it can never apply.
         let mut fork = doc.fork();
         fork.put(ROOT, "y", i).unwrap();
-        fork.commit_with(CommitOptions::default().with_message(common::attrib("edit")));
+        fork.commit_with(CommitOptions::default().with_message(common::attrib(&a.id, "edit")));
         let noise: String = (0..1000)
             .map(|_| char::from(b'a' + rand::random::<u8>() % 26))
             .collect();
         fork.put(ROOT, "x", noise).unwrap();
-        fork.commit_with(CommitOptions::default().with_message(common::attrib("edit")));
+        fork.commit_with(CommitOptions::default().with_message(common::attrib(&a.id, "edit")));
         let x = fork.get_last_local_change().unwrap().raw_bytes().to_vec();
         let mut m = fork
             .sync()

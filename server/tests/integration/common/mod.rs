@@ -74,7 +74,29 @@ pub fn add_team(dir: &Path, name: &str) -> Team {
         "2030-01-01",
     ]);
     let token = add_device(dir, &user);
+    let device = device_id(dir, &token);
+    IDENTITIES
+        .lock()
+        .unwrap()
+        .insert(id.clone(), (user.clone(), device));
     Team { id, user, token }
+}
+
+/// The first device of each team made by [`add_team`], and its user: the identity its changes
+/// name (`RK-ATTRIB`), as the server's tables hold it.
+static IDENTITIES: std::sync::Mutex<std::collections::BTreeMap<String, (String, String)>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// The device id the server registered for `token`.
+pub fn device_id(dir: &Path, token: &str) -> String {
+    let hash = homevisit_server::auth::token_hash(token).unwrap();
+    let db = rusqlite::Connection::open(dir.join(homevisit_server::sqlite::DB_FILE)).unwrap();
+    db.query_row(
+        "SELECT id FROM devices WHERE token_hash = ?1",
+        [hash.to_vec()],
+        |r| r.get(0),
+    )
+    .unwrap()
 }
 
 pub fn add_device(dir: &Path, user: &str) -> String {
@@ -156,15 +178,26 @@ pub fn record(team: &str, id: RecordId) -> AutoCommit {
     doc.put(ROOT, "schema_version", 1).unwrap();
     doc.put(ROOT, "id", id.to_string()).unwrap();
     doc.put(ROOT, "team_id", team).unwrap();
-    doc.commit_with(CommitOptions::default().with_message(attrib("create")));
+    doc.commit_with(CommitOptions::default().with_message(attrib(team, "create")));
     doc
 }
 
-pub fn attrib(action: &str) -> String {
+/// `RK-ATTRIB` metadata naming the OT and first device of `team` (made by [`add_team`]), so
+/// the server finds nothing to flag; made-up ids for a team it does not know.
+pub fn attrib(team: &str, action: &str) -> String {
+    let (user, device) = IDENTITIES
+        .lock()
+        .unwrap()
+        .get(team)
+        .cloned()
+        .unwrap_or_else(|| {
+            (
+                uuid::Uuid::new_v4().to_string(),
+                uuid::Uuid::new_v4().to_string(),
+            )
+        });
     format!(
-        r#"{{"user_id":"{}","role":"ot","device_id":"{}","action":"{action}","at":"2026-03-15T10:42:07Z"}}"#,
-        uuid::Uuid::new_v4(),
-        uuid::Uuid::new_v4()
+        r#"{{"user_id":"{user}","role":"ot","device_id":"{device}","action":"{action}","at":"2026-03-15T10:42:07Z"}}"#
     )
 }
 
