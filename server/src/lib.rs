@@ -7,6 +7,7 @@ pub mod app;
 pub mod auth;
 pub mod checks;
 pub mod conn;
+pub mod console;
 pub mod demo;
 pub mod docs;
 pub mod limits;

@@ -25,7 +25,8 @@ use crate::store::{
 pub const DB_FILE: &str = "homevisit-server.db";
 
 /// Schema migrations; entry `n` brings `user_version` from `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE teams (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -95,7 +96,10 @@ CREATE TABLE sync_states (
     state BLOB NOT NULL,
     PRIMARY KEY (device_id, doc_id)
 ) WITHOUT ROWID;
-"#];
+"#,
+    // Step 2: the team console's tables (console/sqlite.rs).
+    crate::console::sqlite::CONSOLE_SCHEMA,
+];
 
 /// The SQLite-backed store.
 #[derive(Debug, Clone)]
@@ -103,7 +107,7 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
-fn backend(e: impl std::fmt::Display + 'static) -> StoreError {
+pub(crate) fn backend(e: impl std::fmt::Display + 'static) -> StoreError {
     let full = (&e as &dyn std::any::Any)
         .downcast_ref::<rusqlite::Error>()
         .and_then(rusqlite::Error::sqlite_error_code)
@@ -119,7 +123,7 @@ fn now() -> String {
     Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn parse_uuid(s: &str) -> StoreResult<Uuid> {
+pub(crate) fn parse_uuid(s: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("stored id {s:?}: {e}")))
 }
 
@@ -190,7 +194,7 @@ impl SqliteStore {
         .await
     }
 
-    async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    pub(crate) async fn run<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
