@@ -147,11 +147,16 @@ async fn page<S: ServerStore>(
                 continue;
             };
             let child = summary.child_id.unwrap_or(id);
+            let title = if summary.child_id.is_none() {
+                "Child record".to_string()
+            } else {
+                summary.title
+            };
             let name = records
                 .banner(child)
                 .map(|b| b.name)
                 .unwrap_or_else(|_| "Unknown child".into());
-            out.insert(id, (name, summary.title));
+            out.insert(id, (name, title));
         }
         Ok(out)
     })
@@ -217,7 +222,7 @@ async fn page<S: ServerStore>(
                     tbody class="nhsuk-table__body" {
                         @for e in &entries {
                             tr class="nhsuk-table__row" {
-                                td class="nhsuk-table__cell" { (e.at) }
+                                td class="nhsuk-table__cell" { (layout::when(&e.at)) }
                                 td class="nhsuk-table__cell" { (user_names.get(&e.user_id).cloned().unwrap_or_else(|| e.user_id.to_string())) }
                                 td class="nhsuk-table__cell" { (e.action) }
                                 td class="nhsuk-table__cell" {

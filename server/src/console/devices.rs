@@ -95,13 +95,13 @@ fn list_page(signed: &Signed, devices: &[DeviceRow]) -> Markup {
                             tr class="nhsuk-table__row" id={"device-" (d.device_id)} {
                                 td class="nhsuk-table__cell" { (d.name) }
                                 td class="nhsuk-table__cell" { (d.user_name) br; span class="nhsuk-body-s" { (layout::role_name(d.role)) } }
-                                td class="nhsuk-table__cell" { (d.last_seen.as_deref().unwrap_or("never")) }
+                                td class="nhsuk-table__cell" { (d.last_seen.as_deref().map(layout::when).unwrap_or_else(|| "never".into())) }
                                 td class="nhsuk-table__cell" { (d.last_result.as_deref().unwrap_or("none yet")) }
                                 td class="nhsuk-table__cell" { (d.unsynced.map(|n| n.to_string()).unwrap_or_else(|| "not reported".into())) }
                                 td class="nhsuk-table__cell" { (d.core_version.as_deref().unwrap_or("not reported")) }
                                 td class="nhsuk-table__cell" {
                                     @match &d.revoked_at {
-                                        Some(at) => { strong class="nhsuk-tag nhsuk-tag--red" { "Revoked" } br; span class="nhsuk-body-s" { (at) } }
+                                        Some(at) => { strong class="nhsuk-tag nhsuk-tag--red" { "Revoked" } br; span class="nhsuk-body-s" { (layout::when(at)) } }
                                         None => {
                                             a href={"/console/devices/" (d.device_id) "/revoke"} id={"revoke-" (d.device_id)} {
                                                 "Revoke" span class="nhsuk-u-visually-hidden" { " " (d.name) }

@@ -211,6 +211,50 @@ pub fn banner(b: &homevisit_core::records::Banner) -> Markup {
     }
 }
 
+/// A stored RFC 3339 instant as people read it (`3 Dec 2026 08:32:39 UTC`); anything else as
+/// it is.
+pub fn when(s: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%-d %b %Y %H:%M:%S UTC")
+                .to_string()
+        })
+        .unwrap_or_else(|_| s.to_string())
+}
+
+/// A field path for people: the ids of list entries are dropped
+/// (`alerts.<uuid>.text` → `alerts: text`).
+pub fn field_label(path: &str) -> String {
+    let parts: Vec<&str> = path.split('.').collect();
+    match parts.as_slice() {
+        [list, id, rest @ ..] if uuid::Uuid::parse_str(id).is_ok() => {
+            if rest.is_empty() {
+                format!("{list} (an entry)")
+            } else {
+                format!("{list}: {}", rest.join("."))
+            }
+        }
+        _ => path.replace('_', " "),
+    }
+}
+
+/// The fields a change touched, as a short list: one name per list whose entries changed.
+fn touched(paths: &[String]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for p in paths {
+        let parts: Vec<&str> = p.split('.').collect();
+        let label = match parts.as_slice() {
+            [list, id, ..] if uuid::Uuid::parse_str(id).is_ok() => format!("{list} (an entry)"),
+            _ => p.clone(),
+        };
+        if !out.contains(&label) {
+            out.push(label);
+        }
+    }
+    out.join(", ")
+}
+
 /// Who changed what and when (`RK-HISTORY`), newest first.
 pub fn history_table(
     history: &[homevisit_core::doc::HistoryEntry],
@@ -232,7 +276,7 @@ pub fn history_table(
                     tr class="nhsuk-table__row" {
                         @match h.attribution.meta() {
                             Some(m) => {
-                                td class="nhsuk-table__cell" { (m.at.format("%Y-%m-%d %H:%M UTC")) }
+                                td class="nhsuk-table__cell hv-nowrap" { (m.at.format("%-d %b %Y %H:%M")) }
                                 td class="nhsuk-table__cell" {
                                     (names.get(&m.user_id).cloned().unwrap_or_else(|| m.user_id.to_string()))
                                     " (" (role_name(m.role)) ")"
@@ -245,7 +289,7 @@ pub fn history_table(
                                 td class="nhsuk-table__cell" { "unknown" }
                             }
                         }
-                        td class="nhsuk-table__cell" { (h.paths.join(", ")) }
+                        td class="nhsuk-table__cell" { (touched(&h.paths)) }
                     }
                 }
             }

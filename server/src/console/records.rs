@@ -127,6 +127,25 @@ fn schema_name(s: Schema) -> &'static str {
     }
 }
 
+/// Bookkeeping keys the record page does not show (ids, schema, list entry stamps).
+fn hidden(path: &str) -> bool {
+    const HIDDEN: [&str; 8] = [
+        "id",
+        "schema",
+        "schema_version",
+        "team_id",
+        "child_id",
+        "item_id",
+        "added_at",
+        "added_by",
+    ];
+    let last = path.rsplit('.').next().unwrap_or(path);
+    HIDDEN.contains(&path)
+        || HIDDEN[4..].contains(&last)
+        || path.starts_with("signature")
+        || path.starts_with("countersignature")
+}
+
 /// Scalar fields of the effective content, flattened to dotted paths, for display.
 fn fields(prefix: &str, v: &Json, out: &mut Vec<(String, String)>) {
     match v {
@@ -173,7 +192,19 @@ async fn record_page<S: ServerStore>(
         let view = records.view(id)?;
         let history = records.history(id)?;
         let children = if view.schema == Schema::Child {
-            records.store().records_of_child(id)?
+            let code = homevisit_core::doc::record::schema_code(Schema::EquipmentRequest);
+            let mut rows = records.store().records_of_child(id)?;
+            // Equipment requests: the workflow status, derived from their log.
+            for r in rows.iter_mut().filter(|r| r.schema == code) {
+                if let Ok(req) =
+                    records.typed::<homevisit_core::model::equipment::EquipmentRequest>(r.id)
+                {
+                    r.status = homevisit_core::rules::workflow::status(&req)
+                        .code()
+                        .to_string();
+                }
+            }
+            rows
         } else {
             Vec::new()
         };
@@ -184,7 +215,17 @@ async fn record_page<S: ServerStore>(
     let names = user_names(console, signed.user.team_id).await?;
     let mut shown = Vec::new();
     fields("", &view.content, &mut shown);
-    shown.retain(|(k, _)| !k.starts_with("signature") && !k.starts_with("countersignature"));
+    shown.retain(|(k, _)| !hidden(k));
+    let shown: Vec<(String, String)> = shown
+        .into_iter()
+        .map(|(k, v)| {
+            let v = uuid::Uuid::parse_str(&v)
+                .ok()
+                .and_then(|u| names.get(&u).cloned())
+                .unwrap_or(v);
+            (layout::field_label(&k), v)
+        })
+        .collect();
     Ok(layout::page(
         schema_name(view.schema),
         signed,
@@ -192,7 +233,9 @@ async fn record_page<S: ServerStore>(
         html! {
             (banner(&view.banner))
             h1 { span class="nhsuk-caption-l" { "Read-only" } (schema_name(view.schema)) }
-            p { "Sign state: " strong class="nhsuk-tag nhsuk-tag--grey" id="sign-state" { (super::words(&view.sign_state)) } }
+            @if view.schema != Schema::Child {
+                p { "Sign state: " strong class="nhsuk-tag nhsuk-tag--grey" id="sign-state" { (super::words(&view.sign_state)) } }
+            }
             @if !view.conflicts.is_empty() {
                 div class="nhsuk-warning-callout" id="conflicts" {
                     h2 class="nhsuk-warning-callout__label" { span role="text" { span class="nhsuk-u-visually-hidden" { "Important: " } "Open conflicts" } }
@@ -220,7 +263,7 @@ async fn record_page<S: ServerStore>(
                                     td class="nhsuk-table__cell" { a href={"/console/records/" (r.id)} { (r.title) } }
                                     td class="nhsuk-table__cell" { (r.status.replace('_', " ")) @if r.state != "active" { " (" (r.state.replace('_', " ")) ")" } }
                                     td class="nhsuk-table__cell" { @if r.conflict_count > 0 { strong class="nhsuk-tag nhsuk-tag--red" { (r.conflict_count) " open" } } @else { "none" } }
-                                    td class="nhsuk-table__cell" { (r.updated_at.as_deref().unwrap_or("")) }
+                                    td class="nhsuk-table__cell" { (layout::when(r.updated_at.as_deref().unwrap_or(""))) }
                                 }
                             }
                         }

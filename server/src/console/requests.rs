@@ -166,7 +166,7 @@ async fn list_page<S: ServerStore>(
                                 }
                                 td class="nhsuk-table__cell" { (r.category) }
                                 td class="nhsuk-table__cell" { (status_tag(&r.status)) }
-                                td class="nhsuk-table__cell" { (r.summary.updated_at.as_deref().unwrap_or("")) }
+                                td class="nhsuk-table__cell" { (layout::when(r.summary.updated_at.as_deref().unwrap_or(""))) }
                             }
                         }
                     }
