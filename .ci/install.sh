@@ -7,7 +7,8 @@ mkdir -p "$TOOLS"
 export DEBIAN_FRONTEND=noninteractive
 
 need_apt=""
-for pkg in libjna-java junit4 gcc-aarch64-linux-gnu libc6-dev-arm64-cross llvm; do
+# chromium: the team console browser test (tests/console, TOOLCHAIN §10).
+for pkg in libjna-java junit4 gcc-aarch64-linux-gnu libc6-dev-arm64-cross llvm chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
 done
 if [ -n "$need_apt" ]; then
