@@ -356,6 +356,12 @@ test("caseload, a child's record and sync health are shown read-only and are acc
   await accessible(page, "record");
   await page.goto(`http://${server.addr}/console/health`);
   assert.ok(Number(await page.textContent("#health-sessions")) >= 3);
+  // Every console action is in the server's audit trail: who, what, when, from where.
+  const trail = await page.textContent("#console-events");
+  assert.match(trail, /transition-refused/);
+  assert.match(trail, /csrf-refused/);
+  assert.match(trail, /sign-in/);
+  assert.match(trail, /127\.0\.0\.1/);
   await accessible(page, "health");
   await context.close();
 });
@@ -397,5 +403,30 @@ test("an idle session expires and the user is asked to sign in again", async () 
   // The old cookie stays refused.
   await page.goto(`http://${idleServer.addr}/console/requests`);
   assert.equal(new URL(page.url()).pathname, "/console/sign-in");
+  await context.close();
+});
+
+test("failed sign-ins are limited: after 5 the right password is refused too, with 429", async () => {
+  // On the second server (its own limiter), so the other tests' sign-ins are unaffected.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const attempt = async (password) => {
+    await page.goto(`http://${idleServer.addr}/console/sign-in`);
+    await page.fill("#login", w.adam.login);
+    await page.fill("#password", password);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === "POST"),
+      page.click("#sign-in"),
+    ]);
+    return res;
+  };
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await attempt(`wrong password ${i}`)).status(), 401);
+  }
+  const blocked = await attempt(PASSWORD);
+  assert.equal(blocked.status(), 429);
+  assert.ok(Number(blocked.headers()["retry-after"]) > 0);
+  assert.match(await page.textContent(".nhsuk-error-summary"), /Too many failed sign-ins/);
+  await accessible(page, "sign-in-blocked");
   await context.close();
 });

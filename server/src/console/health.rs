@@ -33,10 +33,20 @@ pub async fn show<S: ServerStore>(
         let (sessions, errors) = store.contact_counts(team, since).await?;
         let quarantined = store.quarantined_count(team).await?;
         let (documents, bytes) = store.team_storage(team).await?;
-        Ok::<_, ConsoleError>((sessions, errors, quarantined, documents, bytes))
+        let events = store.console_events(team, 20).await?;
+        let names = super::user_names(&console, team).await?;
+        Ok::<_, ConsoleError>((
+            sessions,
+            errors,
+            quarantined,
+            documents,
+            bytes,
+            events,
+            names,
+        ))
     }
     .await;
-    let (sessions, errors, quarantined, documents, bytes) = match result {
+    let (sessions, errors, quarantined, documents, bytes, events, names) = match result {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
@@ -84,6 +94,28 @@ pub async fn show<S: ServerStore>(
                 }
             }
             p class="nhsuk-body-s" { "Quarantined documents claimed another team or none; they are kept where no device can see them." }
+            h2 { "Latest console actions" }
+            table class="nhsuk-table" id="console-events" {
+                caption class="nhsuk-table__caption nhsuk-u-visually-hidden" { "The server's audit trail of console actions, newest first" }
+                thead class="nhsuk-table__head" {
+                    tr class="nhsuk-table__row" {
+                        th class="nhsuk-table__header" scope="col" { "When" }
+                        th class="nhsuk-table__header" scope="col" { "Who" }
+                        th class="nhsuk-table__header" scope="col" { "What" }
+                        th class="nhsuk-table__header" scope="col" { "From" }
+                    }
+                }
+                tbody class="nhsuk-table__body" {
+                    @for e in &events {
+                        tr class="nhsuk-table__row" {
+                            td class="nhsuk-table__cell hv-nowrap" { (layout::when(&e.at)) }
+                            td class="nhsuk-table__cell" { (e.user_id.and_then(|u| names.get(&u).cloned()).unwrap_or_else(|| "unknown".into())) }
+                            td class="nhsuk-table__cell" { (e.action) @if !e.detail.is_empty() { br; span class="nhsuk-body-s" { (e.detail) } } }
+                            td class="nhsuk-table__cell" { (e.address.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
         },
     )
     .into_response()
