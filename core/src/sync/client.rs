@@ -1266,12 +1266,20 @@ impl<L: LocalDocs> Session<'_, L> {
     /// [`MAX_AUDIT_ENTRIES`], each marked uploaded only once the server's `hv-audit-ack`
     /// names it (an entry whose acknowledgement is lost is sent again and stored once). The
     /// first page also carries the device's core version and unsynced-record count for the
-    /// console. Skipped when the server does not speak the `audit` extension.
+    /// console. Skipped when the server does not speak the `audit` extension, and when there is
+    /// no entry to send and nothing new to report, so that a reconnect with nothing changed
+    /// stays one round trip.
     async fn upload_audit(&mut self) -> Result<()> {
         if !self.audit {
             return Ok(());
         }
         let unsynced = self.local(|l| l.unsynced_ids()).await?.len() as u64;
+        let report = format!("{}|{unsynced}", env!("CARGO_PKG_VERSION"));
+        let reported = self.local(|l| l.meta(META_AUDIT_REPORT)).await?;
+        let nothing_pending = self.local(|l| l.pending_audit(1)).await?.is_empty();
+        if nothing_pending && reported.as_deref() == Some(report.as_str()) {
+            return Ok(());
+        }
         let mut first = true;
         loop {
             let pending = self.local(|l| l.pending_audit(MAX_AUDIT_ENTRIES)).await?;
@@ -1301,6 +1309,7 @@ impl<L: LocalDocs> Session<'_, L> {
                 core_version: first.then(|| env!("CARGO_PKG_VERSION").to_string()),
                 unsynced_records: first.then_some(unsynced),
             });
+            let reporting = first;
             first = false;
             self.flush().await?;
             let acked = loop {
@@ -1311,6 +1320,11 @@ impl<L: LocalDocs> Session<'_, L> {
                     other => self.handle(other).await?,
                 }
             };
+            if reporting {
+                let report = report.clone();
+                self.local(move |l| l.set_meta(META_AUDIT_REPORT, &report))
+                    .await?;
+            }
             let stored: Vec<uuid::Uuid> = sent
                 .iter()
                 .copied()
@@ -1395,6 +1409,9 @@ impl<L: LocalDocs> Session<'_, L> {
 }
 
 /// Errors confined to one record: reported for it, while the session goes on with the others.
+/// `sync_meta` key of the last device report the server acknowledged (`version|unsynced`).
+const META_AUDIT_REPORT: &str = "sync.audit_report";
+
 /// The wire name of an `RK-AUDIT` action.
 fn audit_action(a: crate::rules::record_keeping::AuditAction) -> &'static str {
     use crate::rules::record_keeping::AuditAction;
