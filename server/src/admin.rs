@@ -1,4 +1,5 @@
-//! The admin commands (`team add`, `user add`, `device add`, `device revoke`) as functions, so
+//! The admin commands (`team add`, `user add`, `user set-password`, `user remove-console`,
+//! `device add`, `device revoke`) as functions, so
 //! the CLI stays a thin parser and the commands can be tested without a process.
 
 use chrono::NaiveDate;
@@ -7,6 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{issue_token, token_hash},
+    console::session::hash_password,
     store::{DeviceId, NewUser, RevokeBy, ServerStore, StoreError, TeamId, UserId},
 };
 
@@ -92,4 +94,46 @@ pub async fn revoke_device(store: &impl ServerStore, which: &str) -> Result<Devi
         .revoke_device(by)
         .await?
         .ok_or_else(|| AdminError::NoSuchDevice("the given device".into()))
+}
+
+/// The shortest console password accepted.
+pub const MIN_CONSOLE_PASSWORD: usize = 12;
+
+/// Gives an existing user console access with `login` and `password` (stored as an argon2id
+/// hash), replacing any earlier one and ending the user's open console sessions.
+pub async fn set_console_password(
+    store: &impl ServerStore,
+    user: Uuid,
+    login: &str,
+    password: &str,
+) -> Result<(), AdminError> {
+    let login = login.trim();
+    if login.is_empty() || login.chars().any(char::is_whitespace) {
+        return Err(AdminError::Usage(
+            "the login is empty or contains spaces".into(),
+        ));
+    }
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < MIN_CONSOLE_PASSWORD {
+        return Err(AdminError::Usage(format!(
+            "the password must be at least {MIN_CONSOLE_PASSWORD} characters"
+        )));
+    }
+    let owned = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&owned))
+        .await
+        .map_err(|e| AdminError::Usage(format!("hashing failed: {e}")))?
+        .map_err(AdminError::Usage)?;
+    Ok(store.set_console_password(user, login, hash).await?)
+}
+
+/// Removes a user's console access; their console sessions end at once.
+pub async fn remove_console_access(store: &impl ServerStore, user: Uuid) -> Result<(), AdminError> {
+    if store.remove_console_access(user).await? {
+        Ok(())
+    } else {
+        Err(AdminError::Usage(format!(
+            "user {user} has no console access"
+        )))
+    }
 }

@@ -1,4 +1,5 @@
-//! The HTTP surface: `GET /sync` (WebSocket), `GET /healthz`, `GET /metrics`.
+//! The HTTP surface: `GET /sync` (WebSocket), `GET /healthz`, `GET /metrics`, and the team
+//! console under `/console` ([`crate::console`]).
 
 use std::{
     sync::Arc,
@@ -63,6 +64,8 @@ pub struct ServerConfig {
     /// Documents kept loaded in memory; idle ones beyond this are dropped and reloaded from
     /// storage when next used.
     pub doc_cache_slots: usize,
+    /// The team console's timeouts and limits.
+    pub console: crate::console::ConsoleConfig,
 }
 
 impl Default for ServerConfig {
@@ -81,6 +84,7 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(90),
             write_timeout: Duration::from_secs(60),
             doc_cache_slots: 512,
+            console: crate::console::ConsoleConfig::default(),
         }
     }
 }
@@ -193,11 +197,13 @@ impl<S: ServerStore> App<S> {
 
     /// The router serving every endpoint.
     pub fn router(self) -> Router {
+        let console = crate::console::router(self.clone());
         Router::new()
             .route("/sync", get(sync_endpoint::<S>))
             .route("/healthz", get(healthz_endpoint::<S>))
             .route("/metrics", get(metrics_endpoint::<S>))
             .with_state(self)
+            .merge(console)
     }
 }
 
@@ -301,6 +307,7 @@ async fn sync_endpoint<S: ServerStore>(
             );
         }
     };
+    crate::console::devices::note_contact(&app, &auth).await;
     let limit = app.config.max_message_bytes;
     let span = tracing::info_span!("sync", device = %auth.device_id, team = %auth.team_id);
     ws.max_message_size(limit)

@@ -429,6 +429,13 @@ impl<S: ServerStore> Conn<S> {
                 }
                 Ok(())
             }
+            upload @ Message::AuditUpload { .. } => {
+                let reply = crate::console::audit_upload::receive(
+                    &self.app, &self.auth, &self.peer, upload,
+                )
+                .await?;
+                self.send(&reply).await
+            }
             Message::Leave { .. } => Err(Stop::Closed),
             // Not stored and not relayed: the server has no use for presence data, remote
             // heads gossip or subscriptions (docs/PROTOCOL.md "What the server ignores").

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod backend;
 pub mod checks;
 pub mod conn;
+pub mod console;
 pub mod demo;
 pub mod docs;
 pub mod limits;

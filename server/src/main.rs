@@ -89,6 +89,17 @@ enum Command {
         /// from the database when next used [default: 512].
         #[arg(long)]
         doc_cache_slots: Option<usize>,
+        /// Seconds a console session may go unused before it ends [default: 900, 15 minutes].
+        #[arg(long)]
+        console_idle_timeout_secs: Option<u64>,
+        /// Seconds after sign-in at which a console session ends, used or not
+        /// [default: 28800, 8 hours].
+        #[arg(long)]
+        console_absolute_timeout_secs: Option<u64>,
+        /// Failed console sign-ins per account and per address in 15 minutes before sign-in is
+        /// refused for the rest of the window [default: 5; 0 turns the limit off].
+        #[arg(long)]
+        console_max_failures: Option<u32>,
         /// Caps the database at this many pages (SQLite max_page_count): a storage quota, and
         /// how the full-disk path is exercised.
         #[arg(long, hide = true)]
@@ -165,6 +176,27 @@ enum UserCommand {
         #[arg(long)]
         hcpc_verified_until: Option<NaiveDate>,
     },
+    /// Gives a user team-console access: reads the password (at least 12 characters) from
+    /// the first line of standard input, stores only its argon2id hash, and ends the user's
+    /// open console sessions.
+    SetPassword {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The user's id.
+        #[arg(long)]
+        user: Uuid,
+        /// The login the user signs in with.
+        #[arg(long)]
+        login: String,
+    },
+    /// Removes a user's team-console access; their console sessions end at once.
+    RemoveConsole {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The user's id.
+        #[arg(long)]
+        user: Uuid,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,6 +267,9 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             idle_timeout_secs,
             write_timeout_secs,
             doc_cache_slots,
+            console_idle_timeout_secs,
+            console_absolute_timeout_secs,
+            console_max_failures,
             max_db_pages,
         } => {
             let store = store.open().await?;
@@ -276,11 +311,22 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             if let Some(n) = doc_cache_slots {
                 config.doc_cache_slots = n.max(1);
             }
+            if let Some(s) = console_idle_timeout_secs {
+                config.console.idle_timeout = Duration::from_secs(s.max(1));
+            }
+            if let Some(s) = console_absolute_timeout_secs {
+                config.console.absolute_timeout = Duration::from_secs(s.max(1));
+            }
+            if let Some(n) = console_max_failures {
+                config.console.max_failures = n;
+            }
             // Read the certificate before binding: a bad file fails the start, not a handshake.
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(homevisit_server::tls::server_config(&cert, &key)?),
                 _ => None,
             };
+            // Console cookies are `Secure` whenever the server speaks TLS.
+            config.console.secure_cookies = tls.is_some();
             let listener = tokio::net::TcpListener::bind(listen).await?;
             let addr = listener.local_addr()?;
             // The one stdout line of `serve`: scripts and tests learn the port from it.
@@ -344,6 +390,29 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             let store = store.open().await?;
             let id = admin::add_user(&store, team, &name, &role, hcpc, hcpc_verified_until).await?;
             Ok(Some(id.to_string()))
+        }
+        Command::User {
+            command:
+                UserCommand::SetPassword {
+                    data_dir,
+                    user,
+                    login,
+                },
+        } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let store = SqliteStore::open_dir(&data_dir)?;
+            admin::set_console_password(&store, user, &login, &password).await?;
+            tracing::info!(%user, "console access set");
+            Ok(None)
+        }
+        Command::User {
+            command: UserCommand::RemoveConsole { data_dir, user },
+        } => {
+            let store = SqliteStore::open_dir(&data_dir)?;
+            admin::remove_console_access(&store, user).await?;
+            tracing::info!(%user, "console access removed");
+            Ok(None)
         }
         Command::Device {
             command: DeviceCommand::Add { store, user, name },

@@ -110,6 +110,8 @@ CREATE TABLE change_receipts (
 ) WITHOUT ROWID;
 ALTER TABLE flags ADD COLUMN item TEXT;
 "#,
+    // Step 3: the team console's tables (console/sqlite.rs).
+    crate::console::sqlite::CONSOLE_SCHEMA,
 ];
 
 /// The SQLite-backed store.
@@ -118,7 +120,7 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
-fn backend(e: impl std::fmt::Display + 'static) -> StoreError {
+pub(crate) fn backend(e: impl std::fmt::Display + 'static) -> StoreError {
     let full = (&e as &dyn std::any::Any)
         .downcast_ref::<rusqlite::Error>()
         .and_then(rusqlite::Error::sqlite_error_code)
@@ -134,7 +136,7 @@ fn now() -> String {
     Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn parse_uuid(s: &str) -> StoreResult<Uuid> {
+pub(crate) fn parse_uuid(s: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("stored id {s:?}: {e}")))
 }
 
@@ -308,7 +310,7 @@ impl SqliteStore {
         .await
     }
 
-    async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    pub(crate) async fn run<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,

@@ -197,7 +197,7 @@ pub enum StoreEvent {
 
 /// The server's storage. Every method is one transaction; implementations are shared between
 /// connections (`Send + Sync`) and never block the async runtime.
-pub trait ServerStore: Send + Sync + 'static {
+pub trait ServerStore: crate::console::store::ConsoleStore + Send + Sync + 'static {
     /// Creates a team.
     fn create_team(&self, name: &str) -> impl Future<Output = StoreResult<TeamId>> + Send;
 

@@ -1486,6 +1486,14 @@ impl LocalDocs for Store {
     fn wipe(&self) -> Result<()> {
         Store::wipe(self)
     }
+
+    fn pending_audit(&self, limit: usize) -> Result<Vec<LoggedAudit>> {
+        Store::pending_audit(self, limit)
+    }
+
+    fn mark_audit_uploaded(&self, ids: &[Uuid], at: DateTime<Utc>) -> Result<()> {
+        Store::mark_audit_uploaded(self, ids, at)
+    }
 }
 
 #[cfg(test)]

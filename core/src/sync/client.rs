@@ -35,8 +35,8 @@ use super::{
     local::{LocalDocs, SyncStatus, META_CURSOR, META_LAST_SYNCED_AT},
     progress::{DocumentProblem, SyncProgress, SyncReport},
     protocol::{
-        Extension, HomeVisitMetadata, Message, PeerMetadata, MAX_LIST_LEN, MAX_MESSAGE_BYTES,
-        PROTOCOL_VERSION,
+        AuditRecord, Extension, HomeVisitMetadata, Message, PeerMetadata, MAX_AUDIT_ENTRIES,
+        MAX_LIST_LEN, MAX_MESSAGE_BYTES, PROTOCOL_VERSION,
     },
 };
 use crate::{ids::RecordId, Error, Result};
@@ -171,7 +171,10 @@ impl<L: LocalDocs> SyncClient<L> {
     /// everything acknowledged so far is recorded), or a local storage error.
     pub async fn sync(&self, progress: impl Fn(SyncProgress) + Send + Sync) -> Result<SyncReport> {
         let mut session = self.connect(&progress).await?;
-        let result = session.catch_up().await;
+        let result = match session.catch_up().await {
+            Ok(()) => session.upload_audit().await,
+            Err(e) => Err(e),
+        };
         session.close().await;
         result?;
         session.into_report().await
@@ -272,6 +275,7 @@ impl<L: LocalDocs> SyncClient<L> {
             ws,
             server: String::new(),
             batch: false,
+            audit: false,
             progress,
             report: SyncReport::default(),
             states: HashMap::new(),
@@ -413,6 +417,8 @@ struct Session<'c, L: LocalDocs> {
     ws: Socket,
     server: String,
     batch: bool,
+    /// The server takes `hv-audit-upload` (the access log).
+    audit: bool,
     progress: &'c (dyn Fn(SyncProgress) + Send + Sync),
     report: SyncReport,
     /// Sync states of the documents touched on this connection (seeded from the store).
@@ -614,6 +620,7 @@ impl<L: LocalDocs> Session<'_, L> {
                         }
                     }
                     self.batch = ext.contains(&Extension::Batch);
+                    self.audit = ext.contains(&Extension::Audit);
                     self.server = sender_id;
                     return Ok(());
                 }
@@ -1262,10 +1269,90 @@ impl<L: LocalDocs> Session<'_, L> {
             | Message::Peer { .. }
             | Message::Ephemeral { .. }
             | Message::RemoteHeadsChanged { .. }
-            | Message::RemoteSubscriptionChange { .. } => Ok(()),
+            | Message::RemoteSubscriptionChange { .. }
+            | Message::AuditAck { .. } => Ok(()),
             other => Err(self
                 .protocol_error(format!("unexpected {} from the server", other.type_name()))
                 .await),
+        }
+    }
+
+    /// Uploads the device's `RK-AUDIT` entries the server does not have yet, in pages of
+    /// [`MAX_AUDIT_ENTRIES`], each marked uploaded only once the server's `hv-audit-ack`
+    /// names it (an entry whose acknowledgement is lost is sent again and stored once). The
+    /// first page also carries the device's core version and unsynced-record count for the
+    /// console. Skipped when the server does not speak the `audit` extension, and when there is
+    /// no entry to send and nothing new to report, so that a reconnect with nothing changed
+    /// stays one round trip.
+    async fn upload_audit(&mut self) -> Result<()> {
+        if !self.audit {
+            return Ok(());
+        }
+        let unsynced = self.local(|l| l.unsynced_ids()).await?.len() as u64;
+        let report = format!("{}|{unsynced}", env!("CARGO_PKG_VERSION"));
+        let reported = self.local(|l| l.meta(META_AUDIT_REPORT)).await?;
+        let nothing_pending = self.local(|l| l.pending_audit(1)).await?.is_empty();
+        if nothing_pending && reported.as_deref() == Some(report.as_str()) {
+            return Ok(());
+        }
+        let mut first = true;
+        loop {
+            let pending = self.local(|l| l.pending_audit(MAX_AUDIT_ENTRIES)).await?;
+            if pending.is_empty() && !first {
+                return Ok(());
+            }
+            let entries: Vec<AuditRecord> = pending
+                .iter()
+                .map(|p| AuditRecord {
+                    id: p.id,
+                    user_id: p.entry.user_id,
+                    device_id: p.entry.device_id,
+                    record_id: p.entry.record_id,
+                    action: audit_action(p.entry.action).to_string(),
+                    at: p
+                        .entry
+                        .at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    purpose: p.entry.purpose.clone(),
+                })
+                .collect();
+            let sent: Vec<uuid::Uuid> = entries.iter().map(|e| e.id).collect();
+            self.push(Message::AuditUpload {
+                sender_id: self.client.peer_id.clone(),
+                target_id: self.server.clone(),
+                entries,
+                core_version: first.then(|| env!("CARGO_PKG_VERSION").to_string()),
+                unsynced_records: first.then_some(unsynced),
+            });
+            let reporting = first;
+            first = false;
+            self.flush().await?;
+            let acked = loop {
+                let (msg, len) = self.recv(true).await?;
+                self.report.bytes_received += len as u64;
+                match msg {
+                    Message::AuditAck { ids, .. } => break ids,
+                    other => self.handle(other).await?,
+                }
+            };
+            if reporting {
+                let report = report.clone();
+                self.local(move |l| l.set_meta(META_AUDIT_REPORT, &report))
+                    .await?;
+            }
+            let stored: Vec<uuid::Uuid> = sent
+                .iter()
+                .copied()
+                .filter(|id| acked.contains(id))
+                .collect();
+            if !stored.is_empty() {
+                let now = chrono::Utc::now();
+                self.local(move |l| l.mark_audit_uploaded(&stored, now))
+                    .await?;
+            }
+            if sent.is_empty() || acked.is_empty() {
+                return Ok(());
+            }
         }
     }
 
@@ -1277,6 +1364,7 @@ impl<L: LocalDocs> Session<'_, L> {
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         poll.tick().await;
         self.catch_up().await?;
+        self.upload_audit().await?;
         self.record_success().await?;
         backoff.reset();
         loop {
@@ -1336,6 +1424,19 @@ impl<L: LocalDocs> Session<'_, L> {
 }
 
 /// Errors confined to one record: reported for it, while the session goes on with the others.
+/// `sync_meta` key of the last device report the server acknowledged (`version|unsynced`).
+const META_AUDIT_REPORT: &str = "sync.audit_report";
+
+/// The wire name of an `RK-AUDIT` action.
+fn audit_action(a: crate::rules::record_keeping::AuditAction) -> &'static str {
+    use crate::rules::record_keeping::AuditAction;
+    match a {
+        AuditAction::View => "view",
+        AuditAction::Print => "print",
+        AuditAction::Export => "export",
+    }
+}
+
 fn per_document(e: &Error) -> bool {
     matches!(
         e,

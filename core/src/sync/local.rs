@@ -88,4 +88,21 @@ pub trait LocalDocs: Send + Sync + 'static {
 
     /// Deletes every local record and all sync bookkeeping: the device was revoked.
     fn wipe(&self) -> Result<()>;
+
+    /// Up to `limit` `RK-AUDIT` entries the server does not have yet, oldest first. A store
+    /// without an audit log has none.
+    fn pending_audit(&self, limit: usize) -> Result<Vec<crate::store::LoggedAudit>> {
+        let _ = limit;
+        Ok(Vec::new())
+    }
+
+    /// Records that the server has stored these audit entries.
+    fn mark_audit_uploaded(
+        &self,
+        ids: &[uuid::Uuid],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let _ = (ids, at);
+        Ok(())
+    }
 }

@@ -128,15 +128,19 @@ pub enum Extension {
     Batch,
     /// `hv-ack` / `hv-reject`: durable acknowledgement (or refusal) of a document's heads.
     Ack,
+    /// `hv-audit-upload` / `hv-audit-ack`: the device's `RK-AUDIT` entries (who viewed,
+    /// printed or exported a record) go to the team's access log.
+    Audit,
 }
 
 impl Extension {
     /// Every extension, in wire order.
-    pub const ALL: [Extension; 4] = [
+    pub const ALL: [Extension; 5] = [
         Extension::Catchup,
         Extension::WholeDoc,
         Extension::Batch,
         Extension::Ack,
+        Extension::Audit,
     ];
 
     /// The wire name.
@@ -146,6 +150,7 @@ impl Extension {
             Extension::WholeDoc => "whole-doc",
             Extension::Batch => "batch",
             Extension::Ack => "ack",
+            Extension::Audit => "audit",
         }
     }
 
@@ -163,6 +168,28 @@ pub struct RemoteHeads {
     /// Milliseconds since the Unix epoch on the peer that first sent them.
     pub timestamp: u64,
 }
+
+/// One `RK-AUDIT` entry of `hv-audit-upload`, as the device logged it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// The entry's id on the device: the same entry uploaded twice is stored once.
+    pub id: uuid::Uuid,
+    /// Who acted.
+    pub user_id: uuid::Uuid,
+    /// The device's own id (the one its changes carry).
+    pub device_id: uuid::Uuid,
+    /// The record.
+    pub record_id: RecordId,
+    /// `view`, `print` or `export`.
+    pub action: String,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+    /// Why (required for exports).
+    pub purpose: Option<String>,
+}
+
+/// Most entries one `hv-audit-upload` carries.
+pub const MAX_AUDIT_ENTRIES: usize = 500;
 
 /// One entry of `hv-catchup-response.changed`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -360,6 +387,29 @@ pub enum Message {
         /// The messages, in order.
         messages: Vec<Message>,
     },
+    /// `hv-audit-upload`: the device's audit entries the server does not have yet, and what
+    /// the device reports about itself for the team console.
+    AuditUpload {
+        /// Sender.
+        sender_id: PeerId,
+        /// Recipient.
+        target_id: PeerId,
+        /// The entries, oldest first (at most [`MAX_AUDIT_ENTRIES`]).
+        entries: Vec<AuditRecord>,
+        /// The device's `homevisit-core` version.
+        core_version: Option<String>,
+        /// Records on the device the server lacks changes of.
+        unsynced_records: Option<u64>,
+    },
+    /// `hv-audit-ack`: the server has durably stored these entries (newly or before).
+    AuditAck {
+        /// Sender.
+        sender_id: PeerId,
+        /// Recipient.
+        target_id: PeerId,
+        /// The stored entries' ids.
+        ids: Vec<uuid::Uuid>,
+    },
 }
 
 impl Message {
@@ -383,6 +433,8 @@ impl Message {
             Message::Reject { .. } => "hv-reject",
             Message::Revoked { .. } => "hv-revoked",
             Message::Batch { .. } => "hv-batch",
+            Message::AuditUpload { .. } => "hv-audit-upload",
+            Message::AuditAck { .. } => "hv-audit-ack",
         }
     }
 
@@ -396,6 +448,7 @@ impl Message {
             Message::Doc { .. } => Some(Extension::WholeDoc),
             Message::Ack { .. } | Message::Reject { .. } => Some(Extension::Ack),
             Message::Batch { .. } => Some(Extension::Batch),
+            Message::AuditUpload { .. } | Message::AuditAck { .. } => Some(Extension::Audit),
             _ => None,
         }
     }
@@ -680,6 +733,59 @@ impl Message {
                 }
                 m.put("messages", Value::Array(items));
             }
+            Message::AuditUpload {
+                sender_id,
+                target_id,
+                entries,
+                core_version,
+                unsynced_records,
+            } => {
+                m.route(sender_id, target_id);
+                let items = entries
+                    .iter()
+                    .map(|e| {
+                        let mut fields = vec![
+                            (Value::Text("id".into()), Value::Text(e.id.to_string())),
+                            (
+                                Value::Text("userId".into()),
+                                Value::Text(e.user_id.to_string()),
+                            ),
+                            (
+                                Value::Text("deviceId".into()),
+                                Value::Text(e.device_id.to_string()),
+                            ),
+                            (
+                                Value::Text("documentId".into()),
+                                Value::Text(e.record_id.to_document_id()),
+                            ),
+                            (Value::Text("action".into()), Value::Text(e.action.clone())),
+                            (Value::Text("at".into()), Value::Text(e.at.clone())),
+                        ];
+                        if let Some(p) = &e.purpose {
+                            fields.push((Value::Text("purpose".into()), Value::Text(p.clone())));
+                        }
+                        Value::Map(fields)
+                    })
+                    .collect();
+                m.put("entries", Value::Array(items));
+                if let Some(v) = core_version {
+                    m.text("coreVersion", v);
+                }
+                if let Some(n) = unsynced_records {
+                    m.put("unsyncedRecords", Value::Integer((*n).into()));
+                }
+            }
+            Message::AuditAck {
+                sender_id,
+                target_id,
+                ids,
+            } => {
+                m.route(sender_id, target_id);
+                m.put(
+                    "ids",
+                    Value::Array(ids.iter().map(|i| Value::Text(i.to_string())).collect()),
+                );
+            }
         }
         Ok(m.finish())
     }
@@ -943,6 +1049,30 @@ impl Fields {
                 }
             }
             "hv-batch" => return Err(invalid("messages", "hv-batch inside hv-batch")),
+            "hv-audit-upload" => Message::AuditUpload {
+                sender_id: self.id(ty, "senderId")?,
+                target_id: self.id(ty, "targetId")?,
+                entries: list(self.req(ty, "entries")?, "entries", MAX_AUDIT_ENTRIES)?
+                    .iter()
+                    .map(audit_record)
+                    .collect::<Result<_, _>>()?,
+                core_version: self
+                    .opt("coreVersion")
+                    .map(|v| text(v, "coreVersion", MAX_ID_LEN))
+                    .transpose()?,
+                unsynced_records: self
+                    .opt("unsyncedRecords")
+                    .map(|v| uint(v, "unsyncedRecords"))
+                    .transpose()?,
+            },
+            "hv-audit-ack" => Message::AuditAck {
+                sender_id: self.id(ty, "senderId")?,
+                target_id: self.id(ty, "targetId")?,
+                ids: list(self.req(ty, "ids")?, "ids", MAX_AUDIT_ENTRIES)?
+                    .iter()
+                    .map(|v| uuid_field(v, "ids"))
+                    .collect::<Result<_, _>>()?,
+            },
             other => return Err(ProtocolError::UnknownType(other.to_string())),
         };
         Ok(msg)
@@ -991,6 +1121,47 @@ impl Fields {
             _ => Err(invalid(key, "not a byte string")),
         }
     }
+}
+
+fn uuid_field(v: &Value, field: &'static str) -> Result<uuid::Uuid, ProtocolError> {
+    let s = text(v, field, MAX_ID_LEN)?;
+    uuid::Uuid::parse_str(&s).map_err(|e| invalid(field, &format!("not a UUID: {e}")))
+}
+
+/// One `hv-audit-upload` entry: a map with text keys; the action one of the three
+/// `RK-AUDIT` actions, the instant RFC 3339.
+fn audit_record(v: &Value) -> Result<AuditRecord, ProtocolError> {
+    let Value::Map(pairs) = v else {
+        return Err(invalid("entries", "an entry is not a map"));
+    };
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| matches!(k, Value::Text(t) if t == key))
+            .map(|(_, v)| v)
+    };
+    let need = |key: &'static str| {
+        get(key).ok_or_else(|| invalid("entries", &format!("an entry has no `{key}`")))
+    };
+    let action = text(need("action")?, "action", MAX_ID_LEN)?;
+    if !matches!(action.as_str(), "view" | "print" | "export") {
+        return Err(invalid("action", "not view, print or export"));
+    }
+    let at = text(need("at")?, "at", MAX_ID_LEN)?;
+    if chrono::DateTime::parse_from_rfc3339(&at).is_err() {
+        return Err(invalid("at", "not an RFC 3339 instant"));
+    }
+    Ok(AuditRecord {
+        id: uuid_field(need("id")?, "id")?,
+        user_id: uuid_field(need("userId")?, "userId")?,
+        device_id: uuid_field(need("deviceId")?, "deviceId")?,
+        record_id: doc_id(need("documentId")?, "documentId")?,
+        action,
+        at,
+        purpose: get("purpose")
+            .map(|v| text(v, "purpose", MAX_TEXT_LEN))
+            .transpose()?,
+    })
 }
 
 fn invalid(field: &'static str, detail: &str) -> ProtocolError {

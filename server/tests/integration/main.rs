@@ -4,6 +4,7 @@
 
 mod cli;
 mod common;
+mod console_store;
 mod crash;
 mod demo;
 mod store_suite;

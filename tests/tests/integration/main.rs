@@ -2,6 +2,7 @@
 //! and linking automerge and SQLCipher into every one of them dominated the build.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod console_audit;
 mod disk_full_sync;
 mod fuzz_regressions;
 mod postgres_failover;

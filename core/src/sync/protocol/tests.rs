@@ -763,3 +763,89 @@ proptest! {
         prop_assert!(Message::decode(&bytes[..at]).is_err());
     }
 }
+
+fn audit_record(action: &str) -> AuditRecord {
+    AuditRecord {
+        id: uuid::Uuid::from_u128(1),
+        user_id: uuid::Uuid::from_u128(2),
+        device_id: uuid::Uuid::from_u128(3),
+        record_id: doc(),
+        action: action.into(),
+        at: "2026-03-15T10:42:07.000000Z".into(),
+        purpose: (action == "export").then(|| "referral to wheelchair service".into()),
+    }
+}
+
+#[test]
+fn rk_audit_upload_and_ack_round_trip_and_need_the_audit_extension() {
+    let upload = Message::AuditUpload {
+        sender_id: "device".into(),
+        target_id: "server".into(),
+        entries: vec![audit_record("view"), audit_record("export")],
+        core_version: Some("0.1.0".into()),
+        unsynced_records: Some(3),
+    };
+    assert_eq!(Message::decode(&upload.encode().unwrap()).unwrap(), upload);
+    assert_eq!(upload.type_name(), "hv-audit-upload");
+    assert_eq!(upload.required_extension(), Some(Extension::Audit));
+    let ack = Message::AuditAck {
+        sender_id: "server".into(),
+        target_id: "device".into(),
+        ids: vec![uuid::Uuid::from_u128(1)],
+    };
+    assert_eq!(Message::decode(&ack.encode().unwrap()).unwrap(), ack);
+    assert_eq!(ack.required_extension(), Some(Extension::Audit));
+    assert_eq!(Extension::parse("audit"), Some(Extension::Audit));
+    assert!(HomeVisitMetadata::all()
+        .extensions
+        .contains(&Extension::Audit));
+    // Without the device report fields the upload still decodes (an older or minimal peer).
+    let bare = Message::AuditUpload {
+        sender_id: "device".into(),
+        target_id: "server".into(),
+        entries: vec![],
+        core_version: None,
+        unsynced_records: None,
+    };
+    assert_eq!(Message::decode(&bare.encode().unwrap()).unwrap(), bare);
+}
+
+#[test]
+fn rk_audit_upload_with_an_unknown_action_or_a_bad_instant_is_a_typed_error() {
+    for (record, field) in [
+        (audit_record("delete"), "action"),
+        (
+            AuditRecord {
+                at: "yesterday".into(),
+                ..audit_record("view")
+            },
+            "at",
+        ),
+    ] {
+        let upload = Message::AuditUpload {
+            sender_id: "device".into(),
+            target_id: "server".into(),
+            entries: vec![record],
+            core_version: None,
+            unsynced_records: None,
+        };
+        match Message::decode(&upload.encode().unwrap()) {
+            Err(ProtocolError::InvalidField { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{other:?}"),
+        }
+    }
+    let too_many = Message::AuditUpload {
+        sender_id: "device".into(),
+        target_id: "server".into(),
+        entries: vec![audit_record("view"); MAX_AUDIT_ENTRIES + 1],
+        core_version: None,
+        unsynced_records: None,
+    };
+    assert!(matches!(
+        Message::decode(&too_many.encode().unwrap()),
+        Err(ProtocolError::InvalidField {
+            field: "entries",
+            ..
+        })
+    ));
+}
