@@ -452,6 +452,7 @@ pub fn hydrate(d: &mut AutoCommit) {
             stage: Stage::Final,
             sign_date: Some(today),
             child_weights: &[],
+            ..MhContext::default()
         };
         let _ = mh::validate(ra, &ctx);
     }
@@ -460,6 +461,7 @@ pub fn hydrate(d: &mut AutoCommit) {
             stage: Stage::Final,
             as_of: today,
             risk_assessment: ra.as_ref(),
+            thresholds: Default::default(),
         };
         let _ = equipment_rules::validate(&req, &ctx);
     }

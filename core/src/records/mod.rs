@@ -700,6 +700,7 @@ impl Records {
             tier2_cost_pence: self.config.tier2_cost_pence,
             risk_assessment: ra.as_ref(),
             open_conflicts: &open,
+            thresholds: self.config.thresholds(),
         };
         let t = workflow::transition(&req, to, &self.actor, self.today(), input, &ctx)?;
         let fields = match serde_json::to_value(&t) {

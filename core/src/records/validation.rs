@@ -110,6 +110,7 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
                 stage,
                 sign_date: Some(today),
                 child_weights: &weights,
+                thresholds: r.config.thresholds(),
             };
             run(&ra, &conflicts, |x: &RiskAssessment| mh::validate(x, &ctx))?
         }
@@ -123,6 +124,7 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
                 stage,
                 as_of: today,
                 risk_assessment: ra.as_ref(),
+                thresholds: r.config.thresholds(),
             };
             run(&req, &conflicts, |x: &EquipmentRequest| {
                 equipment::validate(x, &ctx)

@@ -9,6 +9,7 @@ mod hostile_documents;
 mod records_audit;
 mod records_flow;
 mod rule_index;
+mod rules_clinical_review;
 mod rules_eligibility;
 mod rules_eligibility_records;
 mod rules_forms_assessment;
