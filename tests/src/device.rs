@@ -69,7 +69,7 @@ impl Device {
     ) -> Self {
         let token = server.device_token(team).await;
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_with(
+        let store = Store::create_new_with(
             dir.path().join("device.db"),
             Encryption::Key(StoreKey::Raw([7u8; 32])),
             options,

@@ -761,7 +761,7 @@ impl Program<'_> {
 pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
     let mut out = Vec::new();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_plain_for_tests_and_demo(dir.path().join("seed.db")).unwrap();
+    let store = Store::create_new_plain_for_tests_and_demo(dir.path().join("seed.db")).unwrap();
     let a = actor();
     let child = record_document(Schema::Child);
     store.create(CHILD_ID(), child).unwrap();

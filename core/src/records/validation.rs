@@ -131,6 +131,10 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
             })?
         }
     };
+    // FLD-TEXT-CHARS, FLD-TEXT-LENGTH: typed input is refused at the door; a document that
+    // arrived by sync is kept as it came and flagged here instead.
+    let mut issues = issues;
+    issues.extend(super::input::text_issues(&json));
     let blocking = blocking(&issues, &acks).into_iter().cloned().collect();
     Ok(ValidationReport { issues, blocking })
 }

@@ -22,5 +22,6 @@ mod store_crash;
 mod store_durability;
 mod store_encryption;
 mod store_migration;
+mod store_open_create;
 mod store_round_trip;
 mod store_support;
