@@ -2,9 +2,37 @@
 //! Each variant is something the app can act on. (No field is named `message`: it would
 //! clash with `Throwable.message` in Kotlin.)
 
-use homevisit_core::Error;
+use homevisit_core::{Error, StoreFileProblem as CoreProblem};
 
 use crate::types::ValidationIssue;
+
+/// Why a store file cannot be opened or created (`HomeVisitError::StoreFile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum StoreFileProblem {
+    /// Opening: no file at the path; a store was expected there (do not create one silently:
+    /// the app decides whether this is a first set-up).
+    Missing,
+    /// Opening: the file is empty (0 bytes), not a store.
+    Empty,
+    /// The path is a directory or another non-file.
+    NotAFile,
+    /// The file or its folder cannot be read (permissions, I/O).
+    Unreadable,
+    /// Creating: a store already exists at the path.
+    AlreadyExists,
+}
+
+impl From<CoreProblem> for StoreFileProblem {
+    fn from(p: CoreProblem) -> Self {
+        match p {
+            CoreProblem::Missing => Self::Missing,
+            CoreProblem::Empty => Self::Empty,
+            CoreProblem::NotAFile => Self::NotAFile,
+            CoreProblem::Unreadable => Self::Unreadable,
+            CoreProblem::AlreadyExists => Self::AlreadyExists,
+        }
+    }
+}
 
 /// Everything that can go wrong, as the app sees it.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -23,6 +51,15 @@ pub enum HomeVisitError {
     /// The store was closed; open it again.
     #[error("the store is closed")]
     DatabaseClosed,
+    /// The store file cannot be opened or created as asked (missing, empty, a directory,
+    /// unreadable, or already there when creating); nothing was created or changed.
+    #[error("store file {path}: {problem:?}")]
+    StoreFile {
+        /// What is wrong with the file.
+        problem: StoreFileProblem,
+        /// The path that was asked for.
+        path: String,
+    },
     /// No record with this id on this device.
     #[error("not found: {detail}")]
     NotFound {
@@ -98,6 +135,10 @@ impl From<Error> for HomeVisitError {
                 detail,
             },
             Error::DatabaseClosed => Self::DatabaseClosed,
+            Error::StoreFile { problem, path } => Self::StoreFile {
+                problem: problem.into(),
+                path,
+            },
             Error::NotFound(id) => Self::NotFound {
                 detail: format!("record {id}"),
             },

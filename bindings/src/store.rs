@@ -284,6 +284,14 @@ impl From<EligibilityOutcome> for Eligibility {
 }
 
 /// Builds the core's acting identity from the app's.
+/// The 32 raw key bytes, or `InvalidInput` for any other length.
+fn raw_key(key: &[u8]) -> FfiResult<[u8; 32]> {
+    key.try_into().map_err(|_| HomeVisitError::InvalidInput {
+        rule_id: "SAF-DEVICE-LOST".into(),
+        detail: format!("the store key must be 32 bytes, not {}", key.len()),
+    })
+}
+
 pub(crate) fn actor(identity: &Identity) -> FfiResult<Actor> {
     let uuid = |what: &str, s: &str| {
         uuid::Uuid::parse_str(s.trim()).map_err(|_| HomeVisitError::InvalidInput {
@@ -351,25 +359,40 @@ impl Store {
 
 #[uniffi::export]
 impl Store {
-    /// Opens (or creates) the encrypted store at `path` with the 32-byte key from the
-    /// platform keystore. A wrong key is `WrongKey` and the file is left untouched.
+    /// Opens the existing encrypted store at `path` with the 32-byte key from the platform
+    /// keystore. A wrong key is `WrongKey` and the files are left untouched (also after a
+    /// crash). A missing or empty file, a directory or an unreadable path is `StoreFile`:
+    /// opening never creates a new, empty store (use `create` at set-up).
     #[uniffi::constructor]
     pub fn open(path: String, key: Vec<u8>, identity: Identity) -> FfiResult<Arc<Self>> {
-        let key: [u8; 32] =
-            key.as_slice()
-                .try_into()
-                .map_err(|_| HomeVisitError::InvalidInput {
-                    rule_id: "SAF-DEVICE-LOST".into(),
-                    detail: format!("the store key must be 32 bytes, not {}", key.len()),
-                })?;
-        let core = CoreStore::open(path, StoreKey::Raw(key))?;
+        actor(&identity)?;
+        let core = CoreStore::open(path, StoreKey::Raw(raw_key(&key)?))?;
         Self::with(core, &identity)
     }
 
-    /// Opens an UNENCRYPTED store: for tests and the demo only, never for clinical data.
+    /// Creates a new encrypted store at `path` (first set-up on this device). Refused with
+    /// `StoreFile { problem: AlreadyExists }` when a store is already there.
+    #[uniffi::constructor]
+    pub fn create(path: String, key: Vec<u8>, identity: Identity) -> FfiResult<Arc<Self>> {
+        // A bad identity is refused before anything is written.
+        actor(&identity)?;
+        let core = CoreStore::create_new(path, StoreKey::Raw(raw_key(&key)?))?;
+        Self::with(core, &identity)
+    }
+
+    /// Opens an existing UNENCRYPTED store: for tests and the demo only, never for clinical
+    /// data.
     #[uniffi::constructor]
     pub fn open_unencrypted_for_tests(path: String, identity: Identity) -> FfiResult<Arc<Self>> {
         let core = CoreStore::open_plain_for_tests_and_demo(path)?;
+        Self::with(core, &identity)
+    }
+
+    /// Creates a new UNENCRYPTED store: for tests and the demo only, never for clinical data.
+    #[uniffi::constructor]
+    pub fn create_unencrypted_for_tests(path: String, identity: Identity) -> FfiResult<Arc<Self>> {
+        actor(&identity)?;
+        let core = CoreStore::create_new_plain_for_tests_and_demo(path)?;
         Self::with(core, &identity)
     }
 

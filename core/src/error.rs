@@ -6,6 +6,35 @@ use crate::ids::RecordId;
 /// Result alias used throughout the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why a store file cannot be opened or created ([`Error::StoreFile`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StoreFileProblem {
+    /// Opening: there is no file at the path (a store was expected there).
+    Missing,
+    /// Opening: the file is empty (0 bytes, no write-ahead log): not a store, and never
+    /// silently turned into a new empty one.
+    Empty,
+    /// The path is a directory or another non-file.
+    NotAFile,
+    /// The file (or its folder) cannot be read: permissions, a path through a file, an I/O
+    /// error.
+    Unreadable,
+    /// Creating: a store (or other data) already exists at the path.
+    AlreadyExists,
+}
+
+impl std::fmt::Display for StoreFileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Missing => "no store exists at this path",
+            Self::Empty => "the file is empty, not a store",
+            Self::NotAFile => "the path is a directory, not a store file",
+            Self::Unreadable => "the file cannot be read",
+            Self::AlreadyExists => "a store already exists at this path",
+        })
+    }
+}
+
 /// Everything that can go wrong inside the core, with enough context to act on it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -24,6 +53,15 @@ pub enum Error {
     /// The store was closed; open it again.
     #[error("the store is closed")]
     DatabaseClosed,
+    /// The store file cannot be opened (or created) as asked: nothing was created, changed or
+    /// deleted. Opening never makes a new, empty store where one was expected.
+    #[error("store file {path}: {problem}")]
+    StoreFile {
+        /// What is wrong with the file.
+        problem: StoreFileProblem,
+        /// The path that was asked for.
+        path: String,
+    },
     /// No record with this id exists locally.
     #[error("record {0} not found")]
     NotFound(RecordId),

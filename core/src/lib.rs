@@ -14,7 +14,7 @@ pub mod rules;
 pub mod store;
 pub mod sync;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, StoreFileProblem};
 pub use ids::RecordId;
 
 /// The ruleset version of `DOMAIN.md` this build implements.

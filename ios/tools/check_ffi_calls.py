@@ -108,7 +108,7 @@ def main(generated: str, root: str) -> int:
             elif got not in store_methods[name]:
                 problems.append(f"{rel}:{line(m.start())}: Store.{name}({':'.join(got)}:) — generated labels are {sorted(store_methods[name])}")
         # constructors
-        for m in re.finditer(r"\b(Store\.open|Store\.openUnencryptedForTests|SyncClient)\s*\(", src):
+        for m in re.finditer(r"\b(Store\.open|Store\.openUnencryptedForTests|Store\.create|Store\.createUnencryptedForTests|SyncClient)\s*\(", src):
             checked += 1
             name = m.group(1).split(".")[-1]
             end = match(src, m.end() - 1, "(", ")")

@@ -100,7 +100,7 @@ pub async fn run(dir: &Path) -> DemoResult<String> {
         |name: &'static str, user: Uuid, dev: Uuid, role: Role, token: &str, file: &str| {
             // The demo's device stores are unencrypted (plain mode exists for tests and the demo
             // only); the apps always open an encrypted store with a key from the platform keystore.
-            let store = Arc::new(Store::open_plain_for_tests_and_demo(dir.join(file))?);
+            let store = Arc::new(Store::create_new_plain_for_tests_and_demo(dir.join(file))?);
             let actor = Actor {
                 user_id: user,
                 role,

@@ -125,12 +125,14 @@ struct Raced {
 /// How often a commit is retried after another instance committed the same document first.
 const COMMIT_ATTEMPTS: usize = 4;
 
-/// The root `team_id` values of a document (several if concurrently set).
+/// The root `team_id` values of a document (several if concurrently set), each read as a
+/// scalar string or a text object (stock automerge 3 clients write strings as text; see
+/// docs/DOCUMENT-LAYOUT.md). Anything else reads as empty, which no team matches.
 pub fn root_team_ids(doc: &Automerge) -> Vec<String> {
     doc.get_all(ROOT, "team_id")
         .map(|vals| {
             vals.into_iter()
-                .map(|(v, _)| v.as_str().map(str::to_string).unwrap_or_default())
+                .map(|(v, id)| homevisit_core::doc::string_value(doc, &v, &id).unwrap_or_default())
                 .collect()
         })
         .unwrap_or_default()

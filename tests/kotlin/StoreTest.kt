@@ -5,6 +5,7 @@ import java.util.UUID
 import java.util.concurrent.CopyOnWriteArrayList
 import org.junit.Assert.assertArrayEquals
 import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
 import org.junit.Assert.assertTrue
 import org.junit.Assert.fail
 import org.junit.Test
@@ -27,7 +28,7 @@ class StoreTest {
     @Test
     fun wrongKeyIsAWrongKeyExceptionAndTheFileIsUntouched() {
         val path = newPath()
-        val s = Store.open(path, key, identity(Role.OT))
+        val s = Store.create(path, key, identity(Role.OT))
         s.createChild("Amira", "Okafor", "2016-05-14")
         s.closeStore()
         val before = Files.readAllBytes(java.nio.file.Paths.get(path))
@@ -43,8 +44,34 @@ class StoreTest {
     }
 
     @Test
+    fun openingAMissingOrEmptyFileIsAStoreFileErrorAndCreatesNothing() {
+        val path = newPath()
+        try {
+            Store.open(path, key, identity(Role.OT))
+            fail("a missing store must not be created by open")
+        } catch (e: HomeVisitException.StoreFile) {
+            assertEquals(StoreFileProblem.MISSING, e.problem)
+        }
+        assertFalse(Files.exists(java.nio.file.Paths.get(path)))
+        Files.write(java.nio.file.Paths.get(path), ByteArray(0))
+        try {
+            Store.open(path, key, identity(Role.OT))
+            fail("an empty file is not a store")
+        } catch (e: HomeVisitException.StoreFile) {
+            assertEquals(StoreFileProblem.EMPTY, e.problem)
+        }
+        Store.create(path, key, identity(Role.OT)).closeStore()
+        try {
+            Store.create(path, key, identity(Role.OT))
+            fail("create must not replace a store")
+        } catch (e: HomeVisitException.StoreFile) {
+            assertEquals(StoreFileProblem.ALREADY_EXISTS, e.problem)
+        }
+    }
+
+    @Test
     fun createsEveryRecordTypeAndReportsAnOutOfRangeMeasurementWithItsRuleId() {
-        val ap = Store.open(newPath(), key, identity(Role.AP))
+        val ap = Store.create(newPath(), key, identity(Role.AP))
         val child = ap.createChild("Sam", "Jones", "2012-01-20")
         ap.setField(child, "nhs_number", FieldValue.Text("9434765919"))
         val assessment = ap.createAssessment(child, Service.SOCIAL_CARE)
@@ -68,7 +95,7 @@ class StoreTest {
     @Test
     fun apApprovingIsNotPermittedWithEqRole() {
         val path = newPath()
-        val ap = Store.open(path, key, identity(Role.AP))
+        val ap = Store.create(path, key, identity(Role.AP))
         val child = ap.createChild("Lee", "Brown", "2015-02-01")
         val req = ap.createEquipmentRequest(child, Service.HEALTH, "bathing_aids")
         try {
@@ -101,7 +128,7 @@ class StoreTest {
 
     @Test
     fun signedRecordRefusesDirectEditsButTakesAnAddendum() {
-        val ot = Store.open(newPath(), key, identity(Role.OT))
+        val ot = Store.create(newPath(), key, identity(Role.OT))
         val child = ot.createChild("Mo", "Ali", "2014-07-09")
         val ra = ot.createRiskAssessment(child)
         fillRiskAssessment(ot, ra)
@@ -118,7 +145,7 @@ class StoreTest {
 
     @Test
     fun observerReceivesChangesAndStopsAfterCancel() {
-        val s = Store.open(newPath(), key, identity(Role.OT))
+        val s = Store.create(newPath(), key, identity(Role.OT))
         val seen = CopyOnWriteArrayList<Int>()
         val handle = s.observeCaseload(object : CaseloadObserver {
             override fun onCaseload(caseload: List<CaseloadItem>) {
@@ -135,7 +162,7 @@ class StoreTest {
 
     @Test
     fun closedStoreAnswersDatabaseClosed() {
-        val s = Store.open(newPath(), key, identity(Role.OT))
+        val s = Store.create(newPath(), key, identity(Role.OT))
         s.closeStore()
         try {
             s.caseload()

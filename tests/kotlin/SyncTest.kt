@@ -38,7 +38,7 @@ class SyncTest {
             assertTrue(listening, listening.startsWith("listening "))
             val addr = listening.removePrefix("listening ").trim()
             val identity = Identity(user, Role.OT, UUID.randomUUID().toString(), team, "OT123456", "2099-12-31")
-            val store = Store.open(Files.createTempDirectory("hv").resolve("s.db").toString(), ByteArray(32) { 9 }, identity)
+            val store = Store.create(Files.createTempDirectory("hv").resolve("s.db").toString(), ByteArray(32) { 9 }, identity)
             val child = store.createChild("Nia", "Evans", "2013-09-30")
             assertEquals(SyncStatus.LOCAL_ONLY, store.syncStatus(child))
             val unsyncedSeen = CopyOnWriteArrayList<Int>()

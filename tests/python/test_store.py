@@ -1,6 +1,7 @@
 """The Python bindings against the host library: the main clinical flow, and every exported
 function fed hostile input, which must give typed errors, never a crash."""
 import datetime
+import os
 import inspect
 import typing
 import uuid
@@ -29,7 +30,7 @@ def path(tmp_path):
 
 
 def test_wrong_key_raises_wrong_key_and_leaves_the_file_untouched(path):
-    s = hv.Store.open(path, KEY, identity(hv.Role.OT))
+    s = hv.Store.create(path, KEY, identity(hv.Role.OT))
     s.create_child("Amira", "Okafor", "2016-05-14")
     s.close_store()
     before = open(path, "rb").read()
@@ -41,7 +42,7 @@ def test_wrong_key_raises_wrong_key_and_leaves_the_file_untouched(path):
 
 def test_main_flow_child_records_validation_and_workflow(path):
     team = str(uuid.uuid4())
-    ap = hv.Store.open(path, KEY, identity(hv.Role.AP, team))
+    ap = hv.Store.create(path, KEY, identity(hv.Role.AP, team))
     child = ap.create_child("Sam", "Jones", "2012-01-20")
     ap.set_field(child, "nhs_number", hv.FieldValue.TEXT("9434765919"))
     ra = ap.create_risk_assessment(child)
@@ -136,7 +137,7 @@ class Recorder(hv.CaseloadObserver, hv.RecordObserver):
 
 
 def test_every_store_function_answers_hostile_input_with_typed_errors(path):
-    s = hv.Store.open(path, KEY, identity(hv.Role.OT))
+    s = hv.Store.create(path, KEY, identity(hv.Role.OT))
     child = s.create_child("Hostile", "Input", "2015-01-01")
     calls = 0
     for name, fn in inspect.getmembers(hv.Store, predicate=inspect.isfunction):
@@ -177,6 +178,22 @@ def test_hostile_identity_and_key_are_typed_errors(path):
     with pytest.raises(hv.HomeVisitError.InvalidInput):
         hv.Store.open(path, KEY, bad)
     with pytest.raises(hv.HomeVisitError.InvalidInput):
-        hv.Store.open(path, b"short", identity(hv.Role.OT))
+        hv.Store.create(path, b"short", identity(hv.Role.OT))
     with pytest.raises(hv.HomeVisitError):
         hv.Store.open("/proc/definitely/not/here.db", KEY, identity(hv.Role.OT))
+
+
+def test_open_never_creates_a_store_and_create_never_replaces_one(path):
+    with pytest.raises(hv.HomeVisitError.StoreFile) as missing:
+        hv.Store.open(path, KEY, identity(hv.Role.OT))
+    assert missing.value.problem == hv.StoreFileProblem.MISSING
+    assert not os.path.exists(path)
+    open(path, "wb").close()
+    with pytest.raises(hv.HomeVisitError.StoreFile) as empty:
+        hv.Store.open(path, KEY, identity(hv.Role.OT))
+    assert empty.value.problem == hv.StoreFileProblem.EMPTY
+    assert os.path.getsize(path) == 0
+    hv.Store.create(path, KEY, identity(hv.Role.OT)).close_store()
+    with pytest.raises(hv.HomeVisitError.StoreFile) as exists:
+        hv.Store.create(path, KEY, identity(hv.Role.OT))
+    assert exists.value.problem == hv.StoreFileProblem.ALREADY_EXISTS

@@ -72,7 +72,7 @@ impl Device {
         // registered, as the apps' do (`RK-ATTRIB`).
         let (device_id, token) = server.device_credentials(team).await;
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_with(
+        let store = Store::create_new_with(
             dir.path().join("device.db"),
             Encryption::Key(StoreKey::Raw([7u8; 32])),
             options,

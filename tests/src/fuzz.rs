@@ -454,6 +454,7 @@ pub fn hydrate(d: &mut AutoCommit) {
             stage: Stage::Final,
             sign_date: Some(today),
             child_weights: &[],
+            ..MhContext::default()
         };
         let _ = mh::validate(ra, &ctx);
     }
@@ -462,6 +463,7 @@ pub fn hydrate(d: &mut AutoCommit) {
             stage: Stage::Final,
             as_of: today,
             risk_assessment: ra.as_ref(),
+            thresholds: Default::default(),
         };
         let _ = equipment_rules::validate(&req, &ctx);
     }
@@ -761,7 +763,7 @@ impl Program<'_> {
 pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
     let mut out = Vec::new();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_plain_for_tests_and_demo(dir.path().join("seed.db")).unwrap();
+    let store = Store::create_new_plain_for_tests_and_demo(dir.path().join("seed.db")).unwrap();
     let a = actor();
     let child = record_document(Schema::Child);
     store.create(CHILD_ID(), child).unwrap();

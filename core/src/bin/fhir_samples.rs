@@ -55,7 +55,7 @@ fn run(out: &std::path::Path) -> R<usize> {
     for f in ["samples.db", "samples.db-wal", "samples.db-shm"] {
         let _ = std::fs::remove_file(out.join(f));
     }
-    let store = Arc::new(Store::open_plain_for_tests_and_demo(&db)?);
+    let store = Arc::new(Store::create_new_plain_for_tests_and_demo(&db)?);
     let team = Uuid::new_v4();
     let today = Utc::now().date_naive();
     let user = |role: Role| {

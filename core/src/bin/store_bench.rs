@@ -146,7 +146,7 @@ fn components(n: u32) -> Result<(Duration, Duration, Duration), Error> {
 fn store_edits(path: &Path, n: u32) -> Result<Duration, Error> {
     let a = actor();
     let at = instant()?;
-    let store = Store::open(path, StoreKey::Raw(KEY))?;
+    let store = Store::create_new(path, StoreKey::Raw(KEY))?;
     let id = RecordId::new();
     store.create(id, form(&a, id)?)?;
     let start = Instant::now();
@@ -186,7 +186,11 @@ fn load_costs(path: &Path, n: u32) -> Result<(Duration, Duration), Error> {
     };
     let id = RecordId::new();
     {
-        let store = open()?;
+        let store = Store::create_new_with(
+            path,
+            Encryption::Key(StoreKey::Raw(KEY)),
+            no_compaction.clone(),
+        )?;
         store.create(id, form(&a, id)?)?;
         for i in 0..n {
             store.edit(id, |d| {
@@ -236,7 +240,7 @@ fn small_child(id: RecordId, team: &str, i: usize) -> Result<AutoCommit, Error> 
 fn open_large(path: &Path, n: usize) -> Result<(Duration, Duration, u64), Error> {
     let team = Uuid::new_v4().to_string();
     {
-        let store = Store::open(path, StoreKey::Raw(KEY))?;
+        let store = Store::create_new(path, StoreKey::Raw(KEY))?;
         let docs = (0..n)
             .map(|i| {
                 let id = RecordId::new();

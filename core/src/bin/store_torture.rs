@@ -27,17 +27,20 @@ fn run() -> Result<(), Error> {
         });
     };
     let id: RecordId = id.parse()?;
-    let store = Store::open_with(
-        &path,
-        Encryption::Key(StoreKey::Raw(TORTURE_KEY)),
-        StoreOptions {
-            compaction: CompactionPolicy {
-                max_chunks: 7,
-                min_chunk_bytes: 1 << 20,
-            },
-            ..StoreOptions::default()
+    let options = StoreOptions {
+        compaction: CompactionPolicy {
+            max_chunks: 7,
+            min_chunk_bytes: 1 << 20,
         },
-    )?;
+        ..StoreOptions::default()
+    };
+    let encryption = Encryption::Key(StoreKey::Raw(TORTURE_KEY));
+    // The first round creates the store; every later round reopens what the killed one left.
+    let store = if std::path::Path::new(&path).exists() {
+        Store::open_with(&path, encryption, options)?
+    } else {
+        Store::create_new_with(&path, encryption, options)?
+    };
     if !store.contains(id)? {
         let mut doc = AutoCommit::new();
         doc.put(ROOT, "id", id.to_string())?;

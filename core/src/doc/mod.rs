@@ -27,7 +27,7 @@ pub use meta::{Action, Attribution, ChangeMeta};
 pub use path::FieldPath;
 pub use record::{
     add_code, add_item, create, ensure_editable, record_id, record_schema, remove_code,
-    remove_item, set_derived, set_scalar, set_text, Scalar,
+    remove_item, set_derived, set_scalar, set_text, string_value, Scalar,
 };
 pub use signing::{
     add_addendum, addenda, adopt_sign_race, countersign, countersignature, effective_value,

@@ -82,12 +82,23 @@ fn parse_schema(s: &str) -> Option<Schema> {
     .find(|&sc| schema_code(sc) == s)
 }
 
-fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
-    match doc.get(ROOT, key) {
-        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+/// A string read from the document, whichever way it was written: a scalar `str` (this
+/// layout) or a text object (stock automerge 3 clients write `repo.create({ team_id: "…" })`
+/// strings as text). `None` for anything else.
+pub fn string_value(doc: &impl ReadDoc, value: &Value<'_>, id: &ObjId) -> Option<String> {
+    match value {
+        Value::Scalar(s) => match s.as_ref() {
             ScalarValue::Str(s) => Some(s.to_string()),
             _ => None,
         },
+        Value::Object(ObjType::Text) => doc.text(id).ok(),
+        Value::Object(_) => None,
+    }
+}
+
+fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
+    match doc.get(ROOT, key) {
+        Ok(Some((v, id))) => string_value(doc, &v, &id),
         _ => None,
     }
 }
@@ -185,10 +196,10 @@ pub(crate) fn is_signed(doc: &AutoCommit, schema: Schema) -> bool {
 /// Whether the record's current status is entered in error (`RK-EIE`).
 pub(crate) fn status_is_eie(doc: &AutoCommit) -> bool {
     let segs = [RECORD_STATUS.to_owned(), "state".to_owned()];
-    matches!(
-        lookup(doc, &segs, None),
-        Ok(Some((Value::Scalar(s), _))) if matches!(s.as_ref(), ScalarValue::Str(s) if s == "entered_in_error")
-    )
+    match lookup(doc, &segs, None) {
+        Ok(Some((v, id))) => string_value(doc, &v, &id).as_deref() == Some("entered_in_error"),
+        _ => false,
+    }
 }
 
 /// Refuses direct edits of a record that is entered in error (`NotPermitted { RK-EIE }`) or

@@ -148,12 +148,22 @@ fn ensure_not_eie(doc: &AutoCommit) -> Result<()> {
 /// hcpc_number }`, `signed_heads` being the heads just before the signing change. From then on
 /// direct edits fail with `SignedRecord` (`RK-SIGN-LOCK`). An OT's or approver's signature
 /// makes the record `signed`, an AP's `awaiting_countersignature`. Refused with an open
-/// conflict (`CF-BLOCK`), for the `system` role, and when already signed.
+/// conflict (`CF-BLOCK`), for the `system` role, for an OT or approver not HCPC-registered on
+/// the (Europe/London) day of `at`, and when already signed.
 pub fn sign(doc: &mut AutoCommit, actor: &Actor, at: DateTime<Utc>) -> Result<SignState> {
     let schema = record_schema(doc)?;
     let segs = base_path(schema, "signature")?;
     if actor.role == Role::System {
         return Err(not_permitted("RK-SIGN", "the system never signs"));
+    }
+    // An OT's or approver's signature is final (`signed`), so it needs the same HCPC
+    // registration on the day as a countersignature; an AP's awaits one.
+    if matches!(actor.role, Role::Ot | Role::Approver) && !actor.hcpc_registered_on(london_date(at))
+    {
+        return Err(not_permitted(
+            "RK-SIGN",
+            "signing as an OT or approver needs HCPC registration on the signing date",
+        ));
     }
     super::record::ensure_editable(doc)?;
     let open = conflicts(doc)?;

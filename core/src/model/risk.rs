@@ -468,6 +468,11 @@ pub struct LiftingEquipment {
     /// Next thorough examination due.
     #[serde(default)]
     pub next_exam_due_on: Option<NaiveDate>,
+    /// Whether the item is examined under a written scheme of examination drawn up by a
+    /// competent person (LOLER), rather than at least every 6 months (`MH-LOLER-LAPSED`,
+    /// `MH-LOLER-INTERVAL`).
+    #[serde(default)]
+    pub written_scheme: Option<bool>,
     /// Who examined it.
     #[serde(default)]
     pub examined_by: Option<String>,

@@ -5,6 +5,7 @@
 //!
 //! The FFI crate wraps [`Records`] thinly; app logic never reaches past it.
 
+pub mod input;
 mod validation;
 
 use std::sync::Arc;
@@ -316,10 +317,15 @@ impl Records {
             FieldValue::Bool(b) => Scalar::Bool(b),
             FieldValue::Null => Scalar::Null,
         };
+        input::guard_path(path)?;
         self.edit(id, |d, actor, at| {
             let schema = doc::record_schema(d)?;
             let segments: Vec<String> = path.split('.').map(str::to_owned).collect();
-            match (&scalar, clinical::is_text(schema, &segments)) {
+            let free_text = clinical::is_text(schema, &segments);
+            if let Scalar::Str(s) = &scalar {
+                input::check_text(path, s)?;
+            }
+            match (&scalar, free_text) {
                 (Scalar::Str(s), true) => doc::set_text(d, path, s, actor, at),
                 _ => doc::set_scalar(d, path, scalar.clone(), actor, at),
             }
@@ -327,12 +333,18 @@ impl Records {
     }
 
     /// Replaces a free-text field's content; concurrent typing elsewhere merges (`CF-TEXT`).
+    /// Text with control or bidirectional characters (`FLD-TEXT-CHARS`) or over the field's
+    /// limit (`FLD-TEXT-LENGTH`) is refused.
     pub fn set_text(&self, id: RecordId, path: &str, text: &str) -> Result<()> {
+        input::guard_path(path)?;
+        input::check_text(path, text)?;
         self.edit(id, |d, actor, at| doc::set_text(d, path, text, actor, at))
     }
 
     /// Adds a code to a code set (`CF-SET`), e.g. `reasons` + `dressing`.
     pub fn add_code(&self, id: RecordId, set_path: &str, code: &str) -> Result<()> {
+        input::guard_path(set_path)?;
+        input::check_text(set_path, code)?;
         self.edit(id, |d, actor, at| {
             doc::add_code(d, set_path, code, actor, at)
         })
@@ -340,18 +352,38 @@ impl Records {
 
     /// Removes a code from a code set.
     pub fn remove_code(&self, id: RecordId, set_path: &str, code: &str) -> Result<()> {
+        input::guard_path(set_path)?;
         self.edit(id, |d, actor, at| {
             doc::remove_code(d, set_path, code, actor, at)
         })
     }
 
-    /// Adds an item to a list (`CF-LIST`) and returns its stable item id.
+    /// Adds an item to a list (`CF-LIST`) and returns its stable item id. Lists the workflow,
+    /// signing and acknowledgement calls own (`transitions`, `acks`, `addenda`, `flags`) are
+    /// refused here; each string of the item is checked as typed text.
     pub fn add_item(
         &self,
         id: RecordId,
         list_path: &str,
         fields: Map<String, Json>,
     ) -> Result<Uuid> {
+        input::guard_path(list_path)?;
+        self.add_item_unguarded(id, list_path, fields)
+    }
+
+    /// [`Records::add_item`] for the service's own lists (acknowledgements, weights).
+    fn add_item_unguarded(
+        &self,
+        id: RecordId,
+        list_path: &str,
+        fields: Map<String, Json>,
+    ) -> Result<Uuid> {
+        for (k, v) in &fields {
+            input::guard_path(k)?;
+            if let Json::String(s) = v {
+                input::check_text(&format!("{list_path}.x.{k}"), s)?;
+            }
+        }
         self.edit(id, |d, actor, at| {
             doc::add_item(d, list_path, fields, actor, at)
         })
@@ -359,6 +391,7 @@ impl Records {
 
     /// Marks a list item removed (kept, never physically deleted).
     pub fn remove_item(&self, id: RecordId, item_path: &str) -> Result<()> {
+        input::guard_path(item_path)?;
         self.edit(id, |d, actor, at| doc::remove_item(d, item_path, actor, at))
     }
 
@@ -378,7 +411,7 @@ impl Records {
             "measured_by".into(),
             Json::String(self.actor.user_id.hyphenated().to_string()),
         );
-        self.add_item(child_id, "weights", fields)
+        self.add_item_unguarded(child_id, "weights", fields)
     }
 
     /// Acknowledges a WARN with a reason (1–500 characters), stored in the record; it lapses
@@ -418,7 +451,7 @@ impl Records {
             "at".into(),
             Json::String(doc::meta::format_instant(self.now())),
         );
-        self.add_item(id, "acks", fields)
+        self.add_item_unguarded(id, "acks", fields)
     }
 
     fn edit<T>(
@@ -586,13 +619,13 @@ impl Records {
     /// The child banner (`SAF-WRONG-CHILD`).
     pub fn banner(&self, child_id: RecordId) -> Result<Banner> {
         let child: Child = self.typed(child_id)?;
-        let given = child.given_name.clone().unwrap_or_default();
-        let family = child.family_name.clone().unwrap_or_default();
-        let name = match child
-            .preferred_name
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-        {
+        // A name from another device may carry bidirectional or control characters (or be
+        // huge): the banner shows it neutralised (`FLD-TEXT-CHARS`, `SAF-WRONG-CHILD`).
+        let shown = |s: Option<&str>| input::neutralise(s.unwrap_or_default(), input::NAME_MAX_CHARS);
+        let given = shown(child.given_name.as_deref());
+        let family = shown(child.family_name.as_deref());
+        let preferred = shown(child.preferred_name.as_deref());
+        let name = match Some(preferred.as_str()).filter(|p| !p.trim().is_empty()) {
             Some(p) => format!("{given} ({p}) {family}"),
             None => format!("{given} {family}"),
         };
@@ -602,7 +635,7 @@ impl Records {
             date_of_birth: child.date_of_birth,
             nhs_number: child.nhs_number.as_deref().and_then(nhs::format),
             alerts: crate::model::common::live(&child.alerts)
-                .map(|a| a.data.text.clone())
+                .map(|a| input::neutralise(&a.data.text, input::TEXT_MAX_CHARS))
                 .collect(),
         })
     }
@@ -707,6 +740,7 @@ impl Records {
             tier2_cost_pence: self.config.tier2_cost_pence,
             risk_assessment: ra.as_ref(),
             open_conflicts: &open,
+            thresholds: self.config.thresholds(),
         };
         let t = workflow::transition(&req, to, &self.actor, self.today(), input, &ctx)?;
         let fields = match serde_json::to_value(&t) {

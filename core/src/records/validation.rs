@@ -110,6 +110,7 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
                 stage,
                 sign_date: Some(today),
                 child_weights: &weights,
+                thresholds: r.config.thresholds(),
             };
             run(&ra, &conflicts, |x: &RiskAssessment| mh::validate(x, &ctx))?
         }
@@ -123,12 +124,17 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
                 stage,
                 as_of: today,
                 risk_assessment: ra.as_ref(),
+                thresholds: r.config.thresholds(),
             };
             run(&req, &conflicts, |x: &EquipmentRequest| {
                 equipment::validate(x, &ctx)
             })?
         }
     };
+    // FLD-TEXT-CHARS, FLD-TEXT-LENGTH: typed input is refused at the door; a document that
+    // arrived by sync is kept as it came and flagged here instead.
+    let mut issues = issues;
+    issues.extend(super::input::text_issues(&json));
     let blocking = blocking(&issues, &acks).into_iter().cloned().collect();
     Ok(ValidationReport { issues, blocking })
 }

@@ -67,7 +67,8 @@ pub struct RulesConfig {
     pub sc_accepts_social_worker: bool,
     /// §9 Q4: whether the social-care service accepts other professionals as referrers.
     pub sc_accepts_other_professional: bool,
-    /// §9 Q6: whether the social-care service requires the child to live in Luton.
+    /// §9 Q6: whether the social-care service requires the child to live in Luton (default
+    /// true: the service is Luton Borough Council's).
     pub sc_require_luton_residence: bool,
     /// §9 Q9: a weight older than this many days is stale (`MH-WEIGHT-STALE`).
     pub weight_max_age_days: i64,
@@ -95,7 +96,7 @@ impl Default for RulesConfig {
             h_accepts_family: false,
             sc_accepts_social_worker: false,
             sc_accepts_other_professional: false,
-            sc_require_luton_residence: false,
+            sc_require_luton_residence: true,
             weight_max_age_days: 90,
             measurement_max_age_days: 90,
             swl_margin_percent: 90,
@@ -108,7 +109,37 @@ impl Default for RulesConfig {
     }
 }
 
+/// The §9 Q9 thresholds the form rules read, taken from a [`RulesConfig`] (the defaults are
+/// those of [`RulesConfig::default`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    /// `MH-SWL-MARGIN`: weight at or above this percentage of the lowest SWL warns.
+    pub swl_margin_percent: i64,
+    /// `MH-WEIGHT-STALE`: a weight more than this many days old at the assessment warns.
+    pub weight_max_age_days: i64,
+    /// `MH-LOLER-SOON`: an examination due within this many days after the assessment warns.
+    pub loler_notice_days: i64,
+    /// `EQ-MEAS-AGE`: a body measurement more than this many days old warns.
+    pub measurement_max_age_days: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        RulesConfig::default().thresholds()
+    }
+}
+
 impl RulesConfig {
+    /// The thresholds the form rules read.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            swl_margin_percent: self.swl_margin_percent,
+            weight_max_age_days: self.weight_max_age_days,
+            loler_notice_days: self.loler_notice_days,
+            measurement_max_age_days: self.measurement_max_age_days,
+        }
+    }
+
     /// Checks that every setting is within its allowed range; a configuration that fails is
     /// refused rather than clamped, so a typo never silently weakens a safety rule.
     pub fn validate(&self) -> Result<(), Error> {
@@ -179,7 +210,7 @@ mod tests {
         assert!(!c.h_accepts_family);
         assert!(!c.sc_accepts_social_worker);
         assert!(!c.sc_accepts_other_professional);
-        assert!(!c.sc_require_luton_residence);
+        assert!(c.sc_require_luton_residence);
         assert_eq!(c.weight_max_age_days, 90);
         assert_eq!(c.measurement_max_age_days, 90);
         assert_eq!(c.swl_margin_percent, 90);

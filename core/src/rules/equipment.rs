@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 
 use super::{
+    config::Thresholds,
     fields::{check_opt, has_text, require, Range, Stage, Unit},
     issue::{blocking, Ack, Issue},
     mh::{self, MhContext},
@@ -20,7 +21,8 @@ use crate::{
 
 /// Default `tier2_cost_pence`: minor adaptations above £1,000 need tier-2 approval.
 pub const DEFAULT_TIER2_COST_PENCE: i64 = 100_000;
-/// `EQ-MEAS-AGE`: a body measurement more than this many days old at submit.
+/// `EQ-MEAS-AGE`: the default of `measurement_max_age_days` (the rules read the team's
+/// [`Thresholds`]).
 pub const MEASUREMENT_MAX_AGE_DAYS: i64 = 90;
 /// `quantity`: 1–10, usually 1–4.
 pub const QUANTITY: Range = Range::new((1, 10), (1, 4), Unit::Count);
@@ -295,12 +297,21 @@ pub struct EquipmentContext<'a> {
     /// The linked risk assessment, when the caller has it; `EQ-HOIST-RA` is then checked in
     /// full, otherwise only that one is linked.
     pub risk_assessment: Option<&'a RiskAssessment>,
+    /// The team's thresholds (`measurement_max_age_days`; the M&H ones for `EQ-HOIST-RA`).
+    pub thresholds: Thresholds,
 }
 
 /// `EQ-HOIST-RA`: a `hoists_slings` request needs a linked, active risk assessment for the
 /// same child, signed (countersigned if AP-authored), without ERRORs at the request's
-/// weight. `Err` carries the reason for a person. Other categories always pass.
-pub fn hoist_ra_check(req: &EquipmentRequest, ra: Option<&RiskAssessment>) -> Result<(), String> {
+/// weight, judged on `on` (the approval date): an assessment past its review date, or a
+/// hoist, spreader bar or sling whose LOLER examination has lapsed by then, does not satisfy
+/// it. `Err` carries the reason for a person. Other categories always pass.
+pub fn hoist_ra_check(
+    req: &EquipmentRequest,
+    ra: Option<&RiskAssessment>,
+    on: NaiveDate,
+    thresholds: Thresholds,
+) -> Result<(), String> {
     if req.category != Some(Category::HoistsSlings) {
         return Ok(());
     }
@@ -325,12 +336,19 @@ pub fn hoist_ra_check(req: &EquipmentRequest, ra: Option<&RiskAssessment>) -> Re
     if let Some(w) = req.measurements.get(&K::WeightKg) {
         at_weight.child_weight_kg = Some(w.value);
     }
+    if let Some(review) = ra.review_due_on.filter(|r| *r < on) {
+        return Err(format!(
+            "the linked M&H risk assessment was due for review on {review}, before {on}"
+        ));
+    }
     let ctx = MhContext {
         stage: Stage::Final,
+        thresholds,
         ..MhContext::default()
     };
     let errors: Vec<String> = mh::validate(&at_weight, &ctx)
         .into_iter()
+        .chain(mh::equipment_issues_on(ra, on, thresholds))
         .filter(Issue::is_error)
         .map(|i| i.message)
         .collect();
@@ -470,16 +488,19 @@ pub fn validate(req: &EquipmentRequest, ctx: &EquipmentContext<'_>) -> Vec<Issue
                     )
                     .with_value(on.to_string()),
                 );
-            } else if spec.body && days_between(on, ctx.as_of) > MEASUREMENT_MAX_AGE_DAYS {
+            } else if spec.body
+                && days_between(on, ctx.as_of) > ctx.thresholds.measurement_max_age_days
+            {
                 out.push(
                     Issue::warn(
                         "EQ-MEAS-AGE",
                         format!("{path}.measured_on"),
                         format!(
                             "{} was measured on {on}, {} days ago; more than \
-                             {MEASUREMENT_MAX_AGE_DAYS} days. Measure again.",
+                             {} days. Measure again.",
                             spec.what,
-                            days_between(on, ctx.as_of)
+                            days_between(on, ctx.as_of),
+                            ctx.thresholds.measurement_max_age_days
                         ),
                     )
                     .with_value(on.to_string()),
@@ -532,7 +553,7 @@ pub fn validate(req: &EquipmentRequest, ctx: &EquipmentContext<'_>) -> Vec<Issue
     let check_ra =
         ctx.risk_assessment.is_some() || (stage.is_final() && req.risk_assessment_id.is_none());
     if req.category == Some(Category::HoistsSlings) && check_ra {
-        if let Err(why) = hoist_ra_check(req, ctx.risk_assessment) {
+        if let Err(why) = hoist_ra_check(req, ctx.risk_assessment, ctx.as_of, ctx.thresholds) {
             out.push(Issue::error(
                 "EQ-HOIST-RA",
                 "risk_assessment_id",

@@ -280,7 +280,15 @@ where
     }
 
     for c in conflicts {
-        let shown: Vec<String> = c.candidates.iter().map(|v| v.to_string()).collect();
+        let unit = unit_of_path(&c.path);
+        let shown: Vec<String> = c
+            .candidates
+            .iter()
+            .map(|v| match (unit, v.as_i64()) {
+                (Some(u), Some(n)) => u.display(n),
+                _ => v.to_string(),
+            })
+            .collect();
         worst.push(Issue::error(
             "CF-BLOCK",
             c.path.as_str(),
@@ -292,6 +300,25 @@ where
         ));
     }
     Ok(worst)
+}
+
+/// The stored unit of a field, from its name's suffix (DOMAIN.md §1.1: `_kg` tenths of a kg,
+/// `_cm` tenths of a cm, `_mm`, `_deg`, `_pence`), looking through the path from its end so
+/// that `measurements.weight_kg.value` and `weights.<id>.value_kg` are both kg. `None` for a
+/// field without a unit; messages then show the value as stored.
+pub fn unit_of_path(path: &str) -> Option<Unit> {
+    path.rsplit('.').find_map(|seg| {
+        [
+            ("_kg", Unit::KgTenths),
+            ("_cm", Unit::CmTenths),
+            ("_mm", Unit::Mm),
+            ("_deg", Unit::Degrees),
+            ("_pence", Unit::Pence),
+        ]
+        .into_iter()
+        .find(|(suffix, _)| seg.ends_with(suffix))
+        .map(|(_, u)| u)
+    })
 }
 
 /// Adds `new` issues to `worst`, keeping one issue per (rule, path): the more severe one, or

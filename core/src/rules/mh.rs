@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
+    config::Thresholds,
     fields::{check_opt, date_issue, has_text, require, Range, Stage, Unit},
     issue::{Issue, Severity},
 };
@@ -35,9 +36,11 @@ pub const CHILD_HEIGHT: Range = Range::new((300, 2300), (450, 2000), Unit::CmTen
 pub const CARERS_AVAILABLE: Range = Range::new((0, 10), (1, 4), Unit::Count);
 /// A task's `carers_required`: 0–4.
 pub const TASK_CARERS: Range = Range::hard_only((0, 4), Unit::Count);
-/// `MH-WEIGHT-STALE`: a weight more than this many days old at the assessment.
+/// `MH-WEIGHT-STALE`: the default of `weight_max_age_days` (the rules read the team's
+/// [`Thresholds`]).
 pub const WEIGHT_MAX_AGE_DAYS: i64 = 90;
-/// `MH-LOLER-SOON`: an examination due within this many days after the assessment.
+/// `MH-LOLER-SOON`: the default of `loler_notice_days` (the rules read the team's
+/// [`Thresholds`]).
 pub const LOLER_NOTICE_DAYS: i64 = 30;
 /// LOLER: people-lifting equipment is examined at least every this many months.
 pub const LOLER_INTERVAL_MONTHS: u32 = 6;
@@ -125,6 +128,9 @@ pub struct MhContext<'a> {
     pub sign_date: Option<NaiveDate>,
     /// The child's recorded weights (`MH-WEIGHT-NEWER` uses any later than the assessed one).
     pub child_weights: &'a [WeightReading],
+    /// The team's thresholds (`swl_margin_percent`, `weight_max_age_days`,
+    /// `loler_notice_days`).
+    pub thresholds: Thresholds,
 }
 
 /// The lowest SWL in use on a task and which equipment it belongs to.
@@ -132,31 +138,57 @@ pub struct MhContext<'a> {
 pub struct LowestSwl {
     /// Integer tenths of a kg.
     pub swl_kg: i64,
-    /// The equipment kind with that SWL.
-    pub kind: EquipmentKind,
+    /// The equipment kind with that SWL, when the item states one.
+    pub kind: Option<EquipmentKind>,
+    /// What the task uses it as (`hoist`, `spreader bar`, `sling`): the reference it is
+    /// reached through, so an item without a `kind` is still named and still checked.
+    pub used_as: &'static str,
+}
+
+impl LowestSwl {
+    /// The equipment's name for a message: its kind, or what the task uses it as.
+    pub fn label(&self) -> &'static str {
+        self.kind.map(|k| k.label()).unwrap_or(self.used_as)
+    }
 }
 
 /// The lowest SWL among the equipment a task references (hoist, spreader bar, sling) that
-/// exists and states one.
+/// exists and states one. Every referenced item counts, whether or not it states its `kind`
+/// (`MH-SWL`: an item without a kind is not left out).
 pub fn lowest_swl(ra: &RiskAssessment, task: &Task) -> Option<LowestSwl> {
     task_refs(task)
         .into_iter()
-        .filter_map(|(_, id, _)| find_live(&ra.lifting_equipment, id))
-        .filter_map(|e| {
+        .filter_map(|(_, id, what)| find_live(&ra.lifting_equipment, id).map(|e| (e, what)))
+        .filter_map(|(e, what)| {
             Some(LowestSwl {
                 swl_kg: e.data.swl_kg?,
-                kind: e.data.kind?,
+                kind: e.data.kind,
+                used_as: what,
             })
         })
         .min_by_key(|l| l.swl_kg)
 }
 
-/// `MH-SWL` and `MH-SWL-MARGIN` for one weight against one lowest SWL: `Some(ERROR)` above
-/// it (equal allowed), `Some(WARN)` when 10 × weight ≥ 9 × SWL, else `None`.
+/// `MH-SWL` and `MH-SWL-MARGIN` for one weight against one lowest SWL at the default margin
+/// (90 %): see [`swl_severity_at`].
 pub fn swl_severity(weight_kg: i64, lowest_swl_kg: i64) -> Option<(&'static str, Severity)> {
+    swl_severity_at(
+        weight_kg,
+        lowest_swl_kg,
+        Thresholds::default().swl_margin_percent,
+    )
+}
+
+/// `MH-SWL` and `MH-SWL-MARGIN`: `Some(ERROR)` above the lowest SWL (equal allowed),
+/// `Some(WARN)` when 100 × weight ≥ `margin_percent` × SWL (integers), else `None`.
+pub fn swl_severity_at(
+    weight_kg: i64,
+    lowest_swl_kg: i64,
+    margin_percent: i64,
+) -> Option<(&'static str, Severity)> {
     if weight_kg > lowest_swl_kg {
         Some(("MH-SWL", Severity::Error))
-    } else if weight_kg.saturating_mul(10) >= lowest_swl_kg.saturating_mul(9) {
+    } else if weight_kg.saturating_mul(100) >= lowest_swl_kg.saturating_mul(margin_percent) {
         Some(("MH-SWL-MARGIN", Severity::Warn))
     } else {
         None
@@ -346,15 +378,16 @@ pub fn validate(ra: &RiskAssessment, ctx: &MhContext<'_>) -> Vec<Issue> {
             );
         } else {
             let age = days_between(w, d);
-            if age > WEIGHT_MAX_AGE_DAYS {
+            let max_age = ctx.thresholds.weight_max_age_days;
+            if age > max_age {
                 out.push(
                     Issue::warn(
                         "MH-WEIGHT-STALE",
                         "child_weight_measured_on",
                         format!(
                             "The weight is {age} days old at the assessment (measured {w}); \
-                             more than {WEIGHT_MAX_AGE_DAYS} days. Reweigh before relying on it \
-                             for hoisting."
+                             more than {max_age} days. Reweigh before relying on it for \
+                             hoisting."
                         ),
                     )
                     .with_value(w.to_string()),
@@ -390,9 +423,22 @@ pub fn validate(ra: &RiskAssessment, ctx: &MhContext<'_>) -> Vec<Issue> {
         task_issues(ra, item, ctx, newer, &mut used, &mut reported, &mut out);
     }
 
-    // LOLER.
+    // Lifting equipment: `kind` at sign; LOLER.
     for e in live(&ra.lifting_equipment) {
-        loler_issues(e, as_of, used.contains(&e.item_id), &mut out);
+        require(
+            &mut out,
+            stage,
+            e.data.kind.is_some(),
+            &format!("lifting_equipment.{}.kind", e.item_id),
+            "The kind of lifting equipment (hoist, spreader bar or sling)",
+        );
+        loler_issues(
+            e,
+            as_of,
+            used.contains(&e.item_id),
+            ctx.thresholds.loler_notice_days,
+            &mut out,
+        );
     }
 
     // MH-REVIEW.
@@ -621,13 +667,14 @@ fn task_issues(
             ));
         }
         for (w, who, when) in weights {
-            let shown_swl = format!("{}, {}", kg(lowest.swl_kg), lowest.kind.label());
+            let shown_swl = format!("{}, {}", kg(lowest.swl_kg), lowest.label());
+            let margin = ctx.thresholds.swl_margin_percent;
             let value = format!(
                 "{}/{}",
                 Unit::KgTenths.bare(w),
                 Unit::KgTenths.bare(lowest.swl_kg)
             );
-            match swl_severity(w, lowest.swl_kg) {
+            match swl_severity_at(w, lowest.swl_kg, margin) {
                 Some((rule, Severity::Error)) => out.push(
                     Issue::error(
                         rule,
@@ -645,8 +692,8 @@ fn task_issues(
                         rule,
                         p.clone(),
                         format!(
-                            "{who} ({}{when}) is at or above 90% of the lowest safe working load \
-                             in use ({shown_swl}).",
+                            "{who} ({}{when}) is at or above {margin}% of the lowest safe working \
+                             load in use ({shown_swl}).",
                             kg(w)
                         ),
                     )
@@ -658,16 +705,41 @@ fn task_issues(
     }
 }
 
+/// The equipment items the live tasks of `ra` reference (hoist, spreader bar, sling).
+fn equipment_in_use(ra: &RiskAssessment) -> BTreeSet<Uuid> {
+    live(&ra.tasks)
+        .flat_map(|t| task_refs(&t.data).into_iter().map(|(_, id, _)| id))
+        .collect()
+}
+
+/// The LOLER issues of the equipment the tasks use, judged on `date` rather than on the
+/// assessment date: `EQ-HOIST-RA` asks whether the hoist and sling may still be relied on on
+/// the day a request is approved (`MH-LOLER-DUE`, `MH-LOLER-LAPSED`, `MH-LOLER-SOON`).
+pub fn equipment_issues_on(
+    ra: &RiskAssessment,
+    date: NaiveDate,
+    thresholds: Thresholds,
+) -> Vec<Issue> {
+    let used = equipment_in_use(ra);
+    let mut out = Vec::new();
+    for e in live(&ra.lifting_equipment).filter(|e| used.contains(&e.item_id)) {
+        loler_issues(e, Some(date), true, thresholds.loler_notice_days, &mut out);
+    }
+    out
+}
+
 fn loler_issues(
     e: &Item<LiftingEquipment>,
     as_of: Option<NaiveDate>,
     used: bool,
+    notice_days: i64,
     out: &mut Vec<Issue>,
 ) {
     let p = format!("lifting_equipment.{}", e.item_id);
     let what = e.data.kind.map(|k| k.label()).unwrap_or("equipment");
     let due = e.data.next_exam_due_on;
-    if let (Some(last), Some(next)) = (e.data.last_exam_on, due) {
+    let scheme = e.data.written_scheme == Some(true);
+    if let (Some(last), Some(next), false) = (e.data.last_exam_on, due, scheme) {
         let limit = add_months(last, LOLER_INTERVAL_MONTHS);
         if next > limit {
             out.push(
@@ -688,6 +760,25 @@ fn loler_issues(
         return;
     }
     let Some(d) = as_of else { return };
+    // MH-LOLER-LAPSED: without a written scheme the 6-month limit holds, whatever next-due
+    // date was typed.
+    if let (Some(last), false) = (e.data.last_exam_on, scheme) {
+        let limit = add_months(last, LOLER_INTERVAL_MONTHS);
+        if limit < d {
+            out.push(
+                Issue::error(
+                    "MH-LOLER-LAPSED",
+                    format!("{p}.last_exam_on"),
+                    format!(
+                        "The {what} was last examined on {last}; LOLER needs a thorough \
+                         examination at least every 6 months (by {limit}), before {d}, unless a \
+                         written scheme of examination is recorded."
+                    ),
+                )
+                .with_value(last.to_string()),
+            );
+        }
+    }
     match due {
         None => out.push(Issue::error(
             "MH-LOLER-DUE",
@@ -698,17 +789,17 @@ fn loler_issues(
             Issue::error(
                 "MH-LOLER-DUE",
                 format!("{p}.next_exam_due_on"),
-                format!("The {what}'s thorough examination was due on {next}, before the assessment ({d})."),
+                format!("The {what}'s thorough examination was due on {next}, before {d}."),
             )
             .with_value(next.to_string()),
         ),
-        Some(next) if days_between(d, next) <= LOLER_NOTICE_DAYS => out.push(
+        Some(next) if days_between(d, next) <= notice_days => out.push(
             Issue::warn(
                 "MH-LOLER-SOON",
                 format!("{p}.next_exam_due_on"),
                 format!(
-                    "The {what}'s thorough examination is due on {next}, within {LOLER_NOTICE_DAYS} \
-                     days of the assessment ({d})."
+                    "The {what}'s thorough examination is due on {next}, within {notice_days} \
+                     days of {d}."
                 ),
             )
             .with_value(next.to_string()),

@@ -18,14 +18,20 @@ pub enum NhsCheck {
         /// The check digit the first nine digits imply.
         expected: Option<u8>,
     },
-    /// Not ten ASCII digits once spaces are removed (`CH-NHS-FORMAT`, ERROR).
+    /// Not ten ASCII digits once spaces, tabs and non-breaking spaces are removed
+    /// (`CH-NHS-FORMAT`, ERROR).
     BadFormat,
 }
 
-/// The ten digits of `input` with spaces removed, or `None` when that is not exactly ten
-/// ASCII digits (`CH-NHS-FORMAT`). `"943 476 5919"` → `"9434765919"`.
+/// The separators removed before the NHS number is checked: spaces, tabs and the
+/// non-breaking spaces a pasted or formatted number carries (U+00A0, U+2007 figure space,
+/// U+202F narrow no-break space).
+pub const SEPARATORS: [char; 5] = [' ', '\t', '\u{a0}', '\u{2007}', '\u{202f}'];
+
+/// The ten digits of `input` with separators ([`SEPARATORS`]) removed, or `None` when that is
+/// not exactly ten ASCII digits (`CH-NHS-FORMAT`). `"943 476 5919"` → `"9434765919"`.
 pub fn normalise(input: &str) -> Option<String> {
-    let s: String = input.chars().filter(|c| *c != ' ').collect();
+    let s: String = input.chars().filter(|c| !SEPARATORS.contains(c)).collect();
     (s.len() == 10 && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
 }
 

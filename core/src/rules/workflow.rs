@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{
+    config::Thresholds,
     equipment::{
         self, approval_tier, hoist_ra_check, EquipmentContext, Tier, DEFAULT_TIER2_COST_PENCE,
         WHEELCHAIR_SIGNPOST,
@@ -531,6 +532,8 @@ pub struct WorkflowContext<'a> {
     pub risk_assessment: Option<&'a RiskAssessment>,
     /// Paths of unresolved clinical conflicts on the request (`CF-BLOCK`).
     pub open_conflicts: &'a [String],
+    /// The team's thresholds (`EQ-SUBMIT-VALID`, `EQ-HOIST-RA`).
+    pub thresholds: Thresholds,
 }
 
 impl Default for WorkflowContext<'_> {
@@ -539,6 +542,7 @@ impl Default for WorkflowContext<'_> {
             tier2_cost_pence: DEFAULT_TIER2_COST_PENCE,
             risk_assessment: None,
             open_conflicts: &[],
+            thresholds: Thresholds::default(),
         }
     }
 }
@@ -550,16 +554,26 @@ fn refuse(rule_id: &str, detail: impl Into<String>) -> Error {
     }
 }
 
-/// The date of the latest event so far: transitions' event dates and their local dates.
+/// The date of the latest event so far (`EQ-DATES`): each transition's event date (the day
+/// the delivery, installation, review or return happened), or, for a step that records none
+/// (a submission, an approval), the local day it was made. The day a step was keyed in never
+/// counts for a step that states its event date, so a review entered after the fact is not
+/// refused because the delivery was keyed in later than it happened.
 fn last_event_date(req: &EquipmentRequest) -> Option<NaiveDate> {
-    let requested = req.requested_at.map(london_date);
     let flagged = flagged_transitions(req);
     live(&req.transitions)
         .filter(|t| t.data.superseded.is_none() && !flagged.contains(&t.item_id))
-        .flat_map(|t| [t.data.event_date, Some(london_date(t.data.at))])
-        .chain([requested])
-        .flatten()
+        .map(|t| t.data.event_date.unwrap_or_else(|| london_date(t.data.at)))
+        .chain(req.requested_at.map(london_date))
         .max()
+}
+
+/// Everyone who submitted (or resubmitted) the request (`EQ-APPROVE-SELF`).
+fn submitters(req: &EquipmentRequest) -> Vec<Uuid> {
+    live(&req.transitions)
+        .filter(|t| t.data.superseded.is_none() && t.data.to == Status::Submitted)
+        .map(|t| t.data.user_id)
+        .collect()
 }
 
 /// Moves a request to `to`, or says why not. Returns the transition to append to the log
@@ -660,6 +674,7 @@ fn run_check(
                 stage: Stage::Final,
                 as_of,
                 risk_assessment: None,
+                thresholds: ctx.thresholds,
             };
             let issues: Vec<_> = equipment::validate(req, &ectx)
                 .into_iter()
@@ -696,6 +711,12 @@ fn run_check(
             if actor.user_id == requester {
                 return Err(refuse(id, "a requester cannot decide on their own request"));
             }
+            if submitters(req).contains(&actor.user_id) {
+                return Err(refuse(
+                    id,
+                    "whoever submitted the request cannot decide on it",
+                ));
+            }
         }
         Check::ApproveTier => {
             let tier = approval_tier(req.category, req.estimated_cost_pence, ctx.tier2_cost_pence);
@@ -723,7 +744,8 @@ fn run_check(
             }
         }
         Check::HoistRa => {
-            hoist_ra_check(req, ctx.risk_assessment).map_err(|why| refuse(id, why))?;
+            hoist_ra_check(req, ctx.risk_assessment, as_of, ctx.thresholds)
+                .map_err(|why| refuse(id, why))?;
         }
         Check::Dates => {
             let Some(date) = input.event_date else {

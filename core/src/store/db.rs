@@ -6,9 +6,13 @@
 //! is applied first, then checked with a pure read; only a connection that has proved it can
 //! read the file gets the pragmas that write (WAL switch) and the migrations.
 
-use std::{fmt, path::Path, time::Duration};
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{config::DbConfig, Connection, ErrorCode, OpenFlags};
 
 use crate::error::{Error, Result};
 
@@ -86,24 +90,83 @@ pub(crate) enum Role {
     Reader,
 }
 
+/// Whether a connection may create the file or only open an existing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// The file must exist ([`Store::open`](super::Store::open)).
+    Existing,
+    /// The file may be created ([`Store::create`](super::Store::create)).
+    New,
+}
+
+/// The write-ahead log beside a database file.
+pub(crate) fn wal_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push("-wal");
+    PathBuf::from(p)
+}
+
 /// Opens one connection to `path`, applies and verifies the key, then the pragmas.
 ///
 /// A key that does not open the file is [`Error::WrongKey`] and nothing has been written: the
-/// only statements run before the check are `PRAGMA key` and a read of `sqlite_master`.
+/// only statements run before the check are `PRAGMA key` and a read of `sqlite_master`. When
+/// a write-ahead log is present (a crash left it "hot"), the key is first proved on a
+/// read-only connection that keeps its WAL index in private memory and never checkpoints, so
+/// a wrong key leaves the database, its `-wal` and its `-shm` byte for byte as they were.
 pub(crate) fn open_connection(
     path: &Path,
     encryption: &Encryption,
     role: Role,
+    mode: Mode,
 ) -> Result<Connection> {
+    // Readers open after the writer, whose live connection already owns the WAL.
+    if role == Role::Writer && wal_path(path).exists() {
+        probe_key(path, encryption)?;
+    }
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    if mode == Mode::New {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags).sql()?;
+    // Until the key is proved, closing this connection must not checkpoint the WAL into the
+    // file (SQLite does so when the last connection closes, key or no key).
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+        .sql()?;
+    apply_key(&conn, encryption)?;
+    verify_readable(&conn, encryption)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)
+        .sql()?;
+    configure(&conn, role)?;
+    Ok(conn)
+}
+
+/// Proves the key without writing anything: a `query_only` connection in exclusive locking
+/// mode (its WAL index lives in heap memory, so the `-shm` file is neither read-marked nor
+/// created) that never checkpoints on close. (A read-only file descriptor cannot take the
+/// exclusive lock, hence read-write flags without `CREATE`.) Another live connection to the file (the lock is
+/// busy) means the WAL is not a crash's leftover; the normal open then proves the key, and
+/// closing it is not the last close, so it does not checkpoint either.
+fn probe_key(path: &Path, encryption: &Encryption) -> Result<()> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags).sql()?;
+    conn.busy_timeout(Duration::ZERO).sql()?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+        .sql()?;
     apply_key(&conn, encryption)?;
-    verify_readable(&conn, encryption)?;
-    configure(&conn, role)?;
-    Ok(conn)
+    conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE; PRAGMA query_only = ON;")
+        .sql()?;
+    match verify_readable(&conn, encryption) {
+        Err(Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)))
+            if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Applies the key (or checks that a plain store really is plain). Statement order: SQLCipher

@@ -78,6 +78,12 @@ fn text_at(doc: &AutoCommit, path: &str) -> Option<String> {
     }
 }
 
+fn name_at(doc: &AutoCommit, path: &str) -> Option<String> {
+    text_at(doc, path)
+        .map(|s| crate::records::input::neutralise(&s, crate::records::input::NAME_MAX_CHARS))
+        .filter(|s| !s.trim().is_empty())
+}
+
 fn kind_label(schema: &str) -> &'static str {
     match schema {
         "homevisit/child" => "Child",
@@ -123,9 +129,11 @@ pub fn project(id: RecordId, doc: &mut AutoCommit) -> Result<Projection> {
         let nhs =
             text_at(doc, "nhs_number").map(|n| n.chars().filter(|c| !c.is_whitespace()).collect());
         Some(ChildProjection {
-            given_name: text_at(doc, "given_name"),
-            family_name: text_at(doc, "family_name"),
-            preferred_name: text_at(doc, "preferred_name"),
+            // Names from another device are listed neutralised (`FLD-TEXT-CHARS`): no
+            // bidirectional or control character reorders a caseload row.
+            given_name: name_at(doc, "given_name"),
+            family_name: name_at(doc, "family_name"),
+            preferred_name: name_at(doc, "preferred_name"),
             date_of_birth: text_at(doc, "date_of_birth"),
             nhs_number: nhs,
         })

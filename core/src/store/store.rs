@@ -31,7 +31,7 @@ use uuid::Uuid;
 use super::{
     audit::{self, LoggedAudit},
     cache::{CacheStats, CachedDoc, DocCache, DocHandle},
-    db::{self, Encryption, Role, SqlResult, StoreKey},
+    db::{self, Encryption, Mode, Role, SqlResult, StoreKey},
     projection::{self, Projection},
     query::{self, CaseloadEntry, RecordSummary},
     schema,
@@ -39,7 +39,7 @@ use super::{
 };
 use crate::{
     doc,
-    error::{Error, Result},
+    error::{Error, Result, StoreFileProblem},
     ids::RecordId,
     model::common::Schema,
     rules::record_keeping::AuditEntry,
@@ -508,16 +508,99 @@ fn check_document_id(id: RecordId, doc: &AutoCommit) -> Result<()> {
     }
 }
 
+fn store_file(problem: StoreFileProblem, path: &Path) -> Error {
+    Error::StoreFile {
+        problem,
+        path: path.display().to_string(),
+    }
+}
+
+/// What a failed `stat` or `open` of the store path means for the app.
+fn io_problem(e: &std::io::Error) -> StoreFileProblem {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => StoreFileProblem::Missing,
+        std::io::ErrorKind::IsADirectory => StoreFileProblem::NotAFile,
+        _ => StoreFileProblem::Unreadable,
+    }
+}
+
+/// An existing store: a readable regular file that is not empty (or whose write-ahead log
+/// holds what a crash left before the first checkpoint).
+fn check_existing(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| store_file(io_problem(&e), path))?;
+    if !meta.is_file() {
+        return Err(store_file(StoreFileProblem::NotAFile, path));
+    }
+    std::fs::File::open(path).map_err(|e| store_file(io_problem(&e), path))?;
+    let wal_len = std::fs::metadata(db::wal_path(path))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    if meta.len() == 0 && wal_len == 0 {
+        return Err(store_file(StoreFileProblem::Empty, path));
+    }
+    Ok(())
+}
+
+/// A new store: nothing at the path yet, or an empty file with no write-ahead log (nothing
+/// to lose); its folder must exist.
+fn check_new(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => return Err(store_file(StoreFileProblem::NotAFile, path)),
+        Ok(meta) if !meta.is_file() || meta.len() > 0 || db::wal_path(path).exists() => {
+            return Err(store_file(StoreFileProblem::AlreadyExists, path))
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(store_file(io_problem(&e), path)),
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match std::fs::metadata(parent) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(store_file(StoreFileProblem::Unreadable, path)),
+        Err(e) => Err(store_file(io_problem(&e), path)),
+    }
+}
+
+/// SQLite's "cannot open" after the checks above (a race, permissions) as a typed file error.
+fn file_error(path: &Path, e: Error) -> Error {
+    match e {
+        Error::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::PermissionDenied
+            ) =>
+        {
+            store_file(StoreFileProblem::Unreadable, path)
+        }
+        other => other,
+    }
+}
+
 impl Store {
-    /// Opens (or creates) the encrypted store at `path` with the app's key.
+    /// Opens the existing encrypted store at `path` with the app's key.
     ///
-    /// A key that does not open an existing file is [`Error::WrongKey`], and the file is left
-    /// byte for byte as it was. Opening runs pending migrations but loads no document.
+    /// A key that does not open the file is [`Error::WrongKey`], and the file (with its
+    /// write-ahead log, even one a crash left behind) is left byte for byte as it was. A
+    /// missing or empty (0-byte) file, a directory or an unreadable path is
+    /// [`Error::StoreFile`]: opening never creates a new, empty store where one was expected
+    /// (use [`Store::create_new`] at set-up). Opening runs pending migrations but loads no
+    /// document.
     pub fn open(path: impl AsRef<Path>, key: StoreKey) -> Result<Self> {
         Self::open_with(path, Encryption::Key(key), StoreOptions::default())
     }
 
-    /// Opens an *unencrypted* store: for tests and the demo only, never for clinical data.
+    /// Creates a new encrypted store at `path` (set-up, first enrolment). Refused with
+    /// [`Error::StoreFile`] (`AlreadyExists`) when a store or any other data is already there,
+    /// so set-up never overwrites a store holding unsynced work.
+    pub fn create_new(path: impl AsRef<Path>, key: StoreKey) -> Result<Self> {
+        Self::create_new_with(path, Encryption::Key(key), StoreOptions::default())
+    }
+
+    /// Opens an existing *unencrypted* store: for tests and the demo only, never for clinical
+    /// data.
     pub fn open_plain_for_tests_and_demo(path: impl AsRef<Path>) -> Result<Self> {
         Self::open_with(
             path,
@@ -526,17 +609,50 @@ impl Store {
         )
     }
 
-    /// Opens a store with explicit encryption choice and tuning.
+    /// Creates a new *unencrypted* store: for tests and the demo only, never for clinical
+    /// data.
+    pub fn create_new_plain_for_tests_and_demo(path: impl AsRef<Path>) -> Result<Self> {
+        Self::create_new_with(
+            path,
+            Encryption::PlainForTestsAndDemo,
+            StoreOptions::default(),
+        )
+    }
+
+    /// Opens an existing store with explicit encryption choice and tuning (see [`Store::open`]).
     pub fn open_with(
         path: impl AsRef<Path>,
         encryption: Encryption,
         options: StoreOptions,
     ) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let mut writer = db::open_connection(&path, &encryption, Role::Writer)?;
+        check_existing(&path)?;
+        Self::connect(path, encryption, options, Mode::Existing)
+    }
+
+    /// Creates a new store with explicit encryption choice and tuning (see
+    /// [`Store::create_new`]).
+    pub fn create_new_with(
+        path: impl AsRef<Path>,
+        encryption: Encryption,
+        options: StoreOptions,
+    ) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        check_new(&path)?;
+        Self::connect(path, encryption, options, Mode::New)
+    }
+
+    fn connect(
+        path: PathBuf,
+        encryption: Encryption,
+        options: StoreOptions,
+        mode: Mode,
+    ) -> Result<Self> {
+        let mut writer = db::open_connection(&path, &encryption, Role::Writer, mode)
+            .map_err(|e| file_error(&path, e))?;
         schema::migrate(&mut writer)?;
         let readers = (0..options.readers.max(1))
-            .map(|_| db::open_connection(&path, &encryption, Role::Reader))
+            .map(|_| db::open_connection(&path, &encryption, Role::Reader, Mode::Existing))
             .collect::<Result<Vec<_>>>()?;
         let interrupt = StoreInterruptHandle {
             handles: Arc::new(
@@ -1532,7 +1648,7 @@ mod tests {
     }
 
     fn open(dir: &tempfile::TempDir) -> Store {
-        Store::open_plain_for_tests_and_demo(dir.path().join("s.db")).unwrap()
+        Store::create_new_plain_for_tests_and_demo(dir.path().join("s.db")).unwrap()
     }
 
     #[test]
@@ -1644,7 +1760,7 @@ mod tests {
     fn reads_from_many_threads_during_edits_see_only_saved_states() {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(
-            Store::open_with(
+            Store::create_new_with(
                 dir.path().join("s.db"),
                 Encryption::PlainForTestsAndDemo,
                 StoreOptions {

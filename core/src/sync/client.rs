@@ -1464,7 +1464,7 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Arc<Store>) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_plain_for_tests_and_demo(dir.path().join("s.db")).unwrap();
+        let store = Store::create_new_plain_for_tests_and_demo(dir.path().join("s.db")).unwrap();
         (dir, Arc::new(store))
     }
 

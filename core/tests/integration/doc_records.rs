@@ -1019,3 +1019,38 @@ fn rk_eie_entered_in_error_is_permanent_and_refuses_further_edits() {
     )
     .is_err());
 }
+
+#[test]
+fn rk_sign_ot_or_approver_needs_hcpc_registration_on_the_signing_date() {
+    for role in [Role::Ot, Role::Approver] {
+        let mut lapsed = actor(role);
+        // Verified until the day before signing (2026-03-15).
+        lapsed.hcpc_verified_until = NaiveDate::from_ymd_opt(2026, 3, 14);
+        let mut d = signable(&lapsed);
+        match doc::sign(&mut d, &lapsed, t("12:00:00")) {
+            Err(Error::NotPermitted { rule_id, .. }) => assert_eq!(rule_id, "RK-SIGN"),
+            other => panic!("{role:?}: {other:?}"),
+        }
+        assert!(doc::signature(&d).unwrap().is_none(), "nothing was signed");
+        let mut no_number = actor(role);
+        no_number.hcpc_number = None;
+        assert!(matches!(
+            doc::sign(&mut d, &no_number, t("12:00:00")),
+            Err(Error::NotPermitted { ref rule_id, .. }) if rule_id == "RK-SIGN"
+        ));
+        // Registered on the day itself: signs.
+        let mut on_the_day = actor(role);
+        on_the_day.hcpc_verified_until = NaiveDate::from_ymd_opt(2026, 3, 15);
+        assert_eq!(
+            doc::sign(&mut d, &on_the_day, t("12:00:00")).unwrap(),
+            SignState::Signed
+        );
+    }
+    // An AP is not HCPC-registered and still signs (awaiting countersignature).
+    let ap = actor(Role::Ap);
+    let mut d = signable(&ap);
+    assert_eq!(
+        doc::sign(&mut d, &ap, t("12:00:00")).unwrap(),
+        SignState::AwaitingCountersignature
+    );
+}

@@ -39,7 +39,7 @@ impl World {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store =
-            Arc::new(Store::open_plain_for_tests_and_demo(dir.path().join("s.db")).unwrap());
+            Arc::new(Store::create_new_plain_for_tests_and_demo(dir.path().join("s.db")).unwrap());
         Self {
             _dir: dir,
             store,

@@ -47,8 +47,9 @@ struct World {
 
 fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let store =
-        Arc::new(Store::open(dir.path().join("device.db"), StoreKey::Raw([9u8; 32])).unwrap());
+    let store = Arc::new(
+        Store::create_new(dir.path().join("device.db"), StoreKey::Raw([9u8; 32])).unwrap(),
+    );
     let team = Uuid::new_v4();
     let actor = Actor {
         user_id: Uuid::new_v4(),
@@ -404,4 +405,202 @@ fn a_document_that_names_another_record_is_refused_and_nothing_is_stored() {
     assert!(!w.store.contains(claimed).unwrap());
     assert_good_records_work(&w);
     assert_eq!(w.store.document_count().unwrap(), 3);
+}
+
+/// A text object holding `s`, as stock automerge 3 clients write every string.
+fn put_text(d: &mut AutoCommit, obj: &automerge::ObjId, key: &str, s: &str) {
+    let t = d.put_object(obj, key, ObjType::Text).unwrap();
+    d.splice_text(&t, 0, 0, s).unwrap();
+}
+
+#[test]
+fn a_stock_client_record_whose_strings_are_text_objects_reads_like_scalar_strings() {
+    let w = world();
+    let id = RecordId::new();
+    let mut d = AutoCommit::new();
+    for (key, value) in [
+        ("schema", "homevisit/child".to_owned()),
+        ("id", id.to_string()),
+        ("team_id", w.team.to_string()),
+        ("created_at", "2026-03-15T09:00:00Z".to_owned()),
+        ("created_by", Uuid::new_v4().to_string()),
+        ("given_name", "Tekla".to_owned()),
+        ("family_name", "Nowak".to_owned()),
+        ("date_of_birth", "2018-01-01".to_owned()),
+        ("nhs_number", "9434765919".to_owned()),
+        ("gp_area", "luton".to_owned()),
+    ] {
+        put_text(&mut d, &automerge::ROOT, key, &value);
+    }
+    d.put(ROOT, "schema_version", 1).unwrap();
+    let status = d.put_object(ROOT, "record_status", ObjType::Map).unwrap();
+    put_text(&mut d, &status, "state", "active");
+    d.commit();
+    assert_eq!(homevisit_core::doc::record_id(&d).unwrap(), id);
+    assert_eq!(
+        homevisit_core::doc::record_schema(&d).unwrap(),
+        homevisit_core::model::common::Schema::Child
+    );
+    w.store.insert_remote_document(id, &d.save()).unwrap();
+
+    let child: Child = w.records.typed(id).unwrap();
+    assert_eq!(child.given_name.as_deref(), Some("Tekla"));
+    assert_eq!(child.nhs_number.as_deref(), Some("9434765919"));
+    let listed = w.store.caseload().unwrap();
+    let row = listed.iter().find(|c| c.child_id == id).expect("listed");
+    assert_eq!(row.family_name.as_deref(), Some("Nowak"));
+    let banner = w.records.banner(id).unwrap();
+    assert_eq!(banner.name, "Tekla Nowak");
+    assert_eq!(banner.nhs_number.as_deref(), Some("943 476 5919"));
+    // An edit through the record service works on it like on any record.
+    w.records
+        .set_field(id, "preferred_name", FieldValue::Str("Tek".into()))
+        .unwrap();
+    assert_good_records_work(&w);
+}
+
+// ----- typed input: derived and system paths, FLD-TEXT-CHARS, FLD-TEXT-LENGTH -----
+
+#[test]
+fn eq_transition_direct_edits_of_derived_and_system_paths_are_refused() {
+    use homevisit_core::{
+        model::equipment::{Category, Status},
+        rules::workflow::TransitionInput,
+    };
+    let w = world();
+    let req = w
+        .records
+        .create_equipment_request(w.amara, Service::SocialCare, Category::BathingAids)
+        .unwrap();
+    let before = w.store.local_heads(req).unwrap();
+    let someone = Uuid::new_v4().to_string();
+    let refused = |r: Result<(), Error>, rule: &str, what: &str| match r {
+        Err(Error::NotPermitted { rule_id, .. }) => assert_eq!(rule_id, rule, "{what}"),
+        other => panic!("{what}: {other:?}"),
+    };
+    refused(
+        w.records
+            .set_field(req, "requested_by", FieldValue::Str(someone.clone())),
+        "EQ-TRANSITION",
+        "requested_by",
+    );
+    refused(
+        w.records
+            .set_field(req, "status", FieldValue::Str("approved".into())),
+        "EQ-TRANSITION",
+        "status",
+    );
+    let mut forged = serde_json::Map::new();
+    forged.insert("to".into(), serde_json::json!("approved"));
+    forged.insert("user_id".into(), serde_json::json!(someone));
+    forged.insert("role".into(), serde_json::json!("approver"));
+    refused(
+        w.records.add_item(req, "transitions", forged.clone()).map(drop),
+        "EQ-TRANSITION",
+        "transitions",
+    );
+    refused(
+        w.records
+            .set_field(req, "flags.x.rule_id", FieldValue::Str("EQ-ROLE".into())),
+        "CF-RULE-BREACH",
+        "flags",
+    );
+    refused(
+        w.records.add_item(req, "acks", forged).map(drop),
+        "FLD-ACK",
+        "acks",
+    );
+    refused(
+        w.records.set_field(
+            w.amara_assessment,
+            "signature.user_id",
+            FieldValue::Str(someone),
+        ),
+        "RK-SIGN",
+        "signature",
+    );
+    assert_eq!(w.store.local_heads(req).unwrap(), before, "nothing was written");
+    // The workflow call still writes its transition, and weights still land on the child.
+    let status = w
+        .records
+        .transition(
+            req,
+            Status::Draft,
+            TransitionInput::at("2026-03-15T10:00:00Z".parse().unwrap()),
+        )
+        .unwrap();
+    assert_eq!(status, Status::Draft);
+    w.records
+        .record_weight(w.amara, "32.4", NaiveDate::from_ymd_opt(2026, 3, 15).unwrap())
+        .unwrap();
+}
+
+#[test]
+fn fld_text_chars_and_fld_text_length_typed_input_is_refused_and_nothing_is_saved() {
+    let w = world();
+    let before = w.store.local_heads(w.amara).unwrap();
+    for (path, value, rule) in [
+        ("given_name", "\u{202e}aramA".to_owned(), "FLD-TEXT-CHARS"),
+        ("preferred_name", "Am\u{0}ara".to_owned(), "FLD-TEXT-CHARS"),
+        ("family_name", "Okafor\u{2066}".to_owned(), "FLD-TEXT-CHARS"),
+        ("family_name", "x".repeat(101), "FLD-TEXT-LENGTH"),
+    ] {
+        match w.records.set_field(w.amara, path, FieldValue::Str(value)) {
+            Err(Error::InvalidInput { rule_id, .. }) => assert_eq!(rule_id, rule, "{path}"),
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    match w
+        .records
+        .set_text(w.amara_assessment, "sections.B.presenting_concerns", &"a".repeat(10_001))
+    {
+        Err(Error::InvalidInput { rule_id, .. }) => assert_eq!(rule_id, "FLD-TEXT-LENGTH"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.store.local_heads(w.amara).unwrap(), before);
+    // Ordinary names, and notes with line breaks, are fine.
+    w.records
+        .set_field(w.amara, "preferred_name", FieldValue::Str("Zoë-Ann".into()))
+        .unwrap();
+    w.records
+        .set_text(
+            w.amara_assessment,
+            "sections.B.presenting_concerns",
+            "Line one.\nLine two.",
+        )
+        .unwrap();
+}
+
+#[test]
+fn fld_text_chars_an_incoming_name_with_a_bidi_override_is_kept_flagged_and_shown_neutralised() {
+    let w = world();
+    let id = RecordId::new();
+    let bytes = stock_client_document(id, "homevisit/child", w.team, None, |d| {
+        // U+202E would show "arama" reversed, as if it were another child's name.
+        d.put(ROOT, "given_name", "\u{202e}aramA").unwrap();
+        d.put(ROOT, "family_name", "N".repeat(150)).unwrap();
+    });
+    w.store.insert_remote_document(id, &bytes).unwrap();
+    let report = w.records.validate(id, false).unwrap();
+    let at = |rule: &str, path: &str| {
+        report
+            .issues
+            .iter()
+            .any(|i| i.rule_id == rule && i.path == path && i.is_error())
+    };
+    assert!(at("FLD-TEXT-CHARS", "given_name"), "{:#?}", report.issues);
+    assert!(at("FLD-TEXT-LENGTH", "family_name"), "{:#?}", report.issues);
+    let child: Child = w.records.typed(id).unwrap();
+    assert_eq!(child.given_name.as_deref(), Some("\u{202e}aramA"), "kept as it came");
+    let banner = w.records.banner(id).unwrap();
+    assert!(banner.name.starts_with("aramA "), "{}", banner.name);
+    assert!(banner.name.ends_with('…'), "{}", banner.name);
+    let row = w
+        .store
+        .caseload()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.child_id == id)
+        .unwrap();
+    assert_eq!(row.given_name.as_deref(), Some("aramA"));
 }

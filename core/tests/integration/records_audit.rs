@@ -40,7 +40,7 @@ struct World {
 impl World {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("audit.db"), StoreKey::Raw(KEY)).unwrap();
+        let store = Store::create_new(dir.path().join("audit.db"), StoreKey::Raw(KEY)).unwrap();
         Self {
             dir,
             store: Arc::new(store),

@@ -45,7 +45,8 @@ struct World {
 impl World {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("records.db"), StoreKey::Raw([7u8; 32])).unwrap();
+        let store =
+            Store::create_new(dir.path().join("records.db"), StoreKey::Raw([7u8; 32])).unwrap();
         let clock = Arc::new(TestClock(Mutex::new(
             "2026-03-15T10:00:00Z".parse().unwrap(),
         )));

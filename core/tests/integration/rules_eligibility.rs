@@ -41,7 +41,7 @@ fn at(s: &str) -> DateTime<Utc> {
 
 const AS_OF: &str = "2025-11-03";
 
-/// §8 defaults: DOB 2012-01-20, GP `luton`, `mainstream`.
+/// §8 defaults: DOB 2012-01-20, GP `luton`, `mainstream`, living in Luton.
 fn child() -> Child {
     let mut c = Child::new(Envelope::new(
         Schema::Child,
@@ -55,6 +55,7 @@ fn child() -> Child {
     c.date_of_birth = Some(d("2012-01-20"));
     c.gp_area = Some(GpArea::Luton);
     c.education_setting = Some(EducationSetting::Mainstream);
+    c.local_authority = Some(LocalAuthority::Luton);
     c
 }
 
@@ -779,27 +780,27 @@ fn s_elig_disability_missing_answer_needs_information() {
 }
 
 #[test]
-fn s_elig_disability_luton_residence_applies_only_when_configured() {
+fn s_elig_disability_luton_residence_applies_by_default_and_can_be_turned_off() {
+    // Social care is Luton Borough Council's service: by default the child must live in
+    // Luton (§9 Q6, `sc_require_luton_residence` default on).
     let mut c = child();
     c.local_authority = Some(LocalAuthority::CentralBedfordshire);
     let r = social(&c);
-    assert_eligible(&eval_s(&c, &r, AS_OF));
-    let cfg = RulesConfig {
-        sc_require_luton_residence: true,
-        ..RulesConfig::default()
-    };
-    let as_of = d(AS_OF);
     assert_eq!(
-        evaluate(Service::SocialCare, &c, &r, as_of, &cfg).rule_ids(),
+        eval_s(&c, &r, AS_OF).rule_ids(),
         ["S-ELIG-DISABILITY", "S-INELIGIBLE"]
     );
+    let as_of = d(AS_OF);
+    let off = RulesConfig {
+        sc_require_luton_residence: false,
+        ..RulesConfig::default()
+    };
+    assert_eligible(&evaluate(Service::SocialCare, &c, &r, as_of, &off));
     c.local_authority = None;
-    assert_needs(
-        &evaluate(Service::SocialCare, &c, &r, as_of, &cfg),
-        &["child.local_authority"],
-    );
+    assert_needs(&eval_s(&c, &r, AS_OF), &["child.local_authority"]);
+    assert_eligible(&evaluate(Service::SocialCare, &c, &r, as_of, &off));
     c.local_authority = Some(LocalAuthority::Luton);
-    assert_eligible(&evaluate(Service::SocialCare, &c, &r, as_of, &cfg));
+    assert_eligible(&eval_s(&c, &r, AS_OF));
 }
 
 #[test]

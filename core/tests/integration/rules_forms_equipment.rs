@@ -30,6 +30,7 @@ fn ctx() -> EquipmentContext<'static> {
         stage: Stage::Final,
         as_of: d("2026-03-15"),
         risk_assessment: None,
+        thresholds: Default::default(),
     }
 }
 
@@ -258,13 +259,15 @@ fn eq_hoist_ra_link_required_at_submit_and_full_check_when_given() {
         ..ctx()
     };
     assert_eq!(ids(&validate(&r, &with_ra)), ["EQ-HOIST-RA"]);
-    assert!(hoist_ra_check(&r, Some(&ra))
-        .unwrap_err()
-        .contains("not signed"));
+    assert!(
+        hoist_ra_check(&r, Some(&ra), d("2026-03-15"), Default::default())
+            .unwrap_err()
+            .contains("not signed")
+    );
 
     // Signed by an OT, same child → passes, also inside validation.
     let signed = signed_for(ra.clone(), r.envelope.child_id);
-    assert!(hoist_ra_check(&r, Some(&signed)).is_ok());
+    assert!(hoist_ra_check(&r, Some(&signed), d("2026-03-15"), Default::default()).is_ok());
     assert!(validate(
         &r,
         &EquipmentContext {
@@ -281,21 +284,23 @@ fn eq_hoist_ra_link_required_at_submit_and_full_check_when_given() {
         user_id: Uuid::new_v4(),
         at: at("2026-03-14T10:00:00Z"),
     };
-    assert!(hoist_ra_check(&r, Some(&eie)).is_err());
+    assert!(hoist_ra_check(&r, Some(&eie), d("2026-03-15"), Default::default()).is_err());
 
     // AP-signed without countersignature → refused; countersigned → passes.
     let mut ap_signed = signed.clone();
     ap_signed.signature = Some(signature(Role::Ap));
-    assert!(hoist_ra_check(&r, Some(&ap_signed)).is_err());
+    assert!(hoist_ra_check(&r, Some(&ap_signed), d("2026-03-15"), Default::default()).is_err());
     ap_signed.countersignature = Some(signature(Role::Ot));
-    assert!(hoist_ra_check(&r, Some(&ap_signed)).is_ok());
+    assert!(hoist_ra_check(&r, Some(&ap_signed), d("2026-03-15"), Default::default()).is_ok());
 
     // Another child's RA → refused.
     let mut other = signed.clone();
     other.envelope.child_id = Some(homevisit_core::RecordId::new());
-    assert!(hoist_ra_check(&r, Some(&other))
-        .unwrap_err()
-        .contains("another child"));
+    assert!(
+        hoist_ra_check(&r, Some(&other), d("2026-03-15"), Default::default())
+            .unwrap_err()
+            .contains("another child")
+    );
 }
 
 #[test]
@@ -304,7 +309,7 @@ fn eq_hoist_ra_errors_at_the_requests_weight() {
     let mut r = hoist_request(Some(ra.envelope.id.uuid()));
     let signed = signed_for(ra, r.envelope.child_id);
     r.measurements.insert(K::WeightKg, m(523, "2026-03-10"));
-    let why = hoist_ra_check(&r, Some(&signed)).unwrap_err();
+    let why = hoist_ra_check(&r, Some(&signed), d("2026-03-15"), Default::default()).unwrap_err();
     assert!(why.contains("[MH-SWL]"), "{why}");
 }
 

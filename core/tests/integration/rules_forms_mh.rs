@@ -384,6 +384,7 @@ fn mh_weight_newer_warns_and_runs_swl_rules_on_the_later_weight_saf_stale_weight
         stage: Stage::Final,
         sign_date: None,
         child_weights: &later,
+        ..MhContext::default()
     };
     let issues = mh::validate(&ra, &ctx);
     let newer = with_rule(&issues, "MH-WEIGHT-NEWER");
@@ -407,6 +408,7 @@ fn mh_weight_newer_ignores_a_later_identical_weight() {
         stage: Stage::Final,
         sign_date: None,
         child_weights: &later,
+        ..MhContext::default()
     };
     assert!(with_rule(&mh::validate(&ra, &ctx), "MH-WEIGHT-NEWER").is_empty());
 }

@@ -189,6 +189,7 @@ pub fn equipment(kind: EquipmentKind, swl: i64) -> Item<LiftingEquipment> {
         integral_spreader_bar: kind.is_hoist().then_some(false),
         last_exam_on: Some(d("2026-01-10")),
         next_exam_due_on: Some(d("2026-07-10")),
+        written_scheme: None,
         examined_by: Some("LOLER Ltd".into()),
     })
 }

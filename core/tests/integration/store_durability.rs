@@ -33,12 +33,16 @@ fn open_with(path: &std::path::Path, opts: StoreOptions) -> Store {
     Store::open_with(path, Encryption::Key(StoreKey::Raw(KEY)), opts).unwrap()
 }
 
+fn create_with(path: &std::path::Path, opts: StoreOptions) -> Store {
+    Store::create_new_with(path, Encryption::Key(StoreKey::Raw(KEY)), opts).unwrap()
+}
+
 #[test]
 fn compaction_keeps_content_heads_and_history_identical() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     let a = ot(Uuid::new_v4());
-    let store = open_with(&path, options(u32::MAX));
+    let store = create_with(&path, options(u32::MAX));
     let id = RecordId::new();
     store
         .create(id, child_doc(&a, id, "Amara", "Okafor", "2016-05-01", ""))
@@ -79,7 +83,7 @@ fn compaction_keeps_content_heads_and_history_identical() {
 fn compaction_policy_folds_increments_automatically() {
     let dir = tempfile::tempdir().unwrap();
     let a = ot(Uuid::new_v4());
-    let store = open_with(&dir.path().join("s.db"), options(4));
+    let store = create_with(&dir.path().join("s.db"), options(4));
     let id = RecordId::new();
     store
         .create(id, child_doc(&a, id, "Amara", "", "", ""))
@@ -105,7 +109,7 @@ fn compaction_policy_folds_increments_automatically() {
 fn disk_full_saves_nothing_partial_and_the_store_works_after_space_returns() {
     let dir = tempfile::tempdir().unwrap();
     let a = ot(Uuid::new_v4());
-    let store = open_with(&dir.path().join("s.db"), StoreOptions::default());
+    let store = create_with(&dir.path().join("s.db"), StoreOptions::default());
     let id = RecordId::new();
     store
         .create(id, child_doc(&a, id, "Amara", "Okafor", "", ""))
@@ -156,8 +160,8 @@ fn disk_full_saves_nothing_partial_and_the_store_works_after_space_returns() {
 fn disk_full_while_receiving_from_the_server_keeps_neither_changes_nor_sync_state() {
     let dir = tempfile::tempdir().unwrap();
     let a = ot(Uuid::new_v4());
-    let device = open_with(&dir.path().join("device.db"), StoreOptions::default());
-    let server = open_with(&dir.path().join("server.db"), StoreOptions::default());
+    let device = create_with(&dir.path().join("device.db"), StoreOptions::default());
+    let server = create_with(&dir.path().join("server.db"), StoreOptions::default());
     let id = RecordId::new();
     device
         .create(id, child_doc(&a, id, "Amara", "Okafor", "", ""))
@@ -215,7 +219,7 @@ fn a_damaged_document_is_corrupt_naming_it_while_the_others_load() {
     let a = ot(Uuid::new_v4());
     let ids: Vec<RecordId> = (0..3).map(|_| RecordId::new()).collect();
     {
-        let store = open_with(&path, StoreOptions::default());
+        let store = create_with(&path, StoreOptions::default());
         for (i, id) in ids.iter().enumerate() {
             store
                 .create(
@@ -282,7 +286,7 @@ fn a_damaged_file_is_reported_corrupt_and_kept() {
     let path = dir.path().join("s.db");
     let a = ot(Uuid::new_v4());
     {
-        let store = open_with(&path, StoreOptions::default());
+        let store = create_with(&path, StoreOptions::default());
         let docs = (0..200)
             .map(|i| {
                 let id = RecordId::new();
@@ -335,7 +339,7 @@ fn a_store_of_5000_documents_opens_and_lists_without_loading_any() {
     let team = Uuid::new_v4();
     let first = RecordId::new();
     {
-        let store = open_with(&path, StoreOptions::default());
+        let store = create_with(&path, StoreOptions::default());
         let docs = (0..5000)
             .map(|i| {
                 let id = if i == 0 { first } else { RecordId::new() };

@@ -52,7 +52,7 @@ fn write_child(store: &Store) -> RecordId {
 fn saf_device_lost_file_and_wal_hold_no_header_or_plaintext_names() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
-    let store = Store::open(&path, StoreKey::Raw(KEY)).unwrap();
+    let store = Store::create_new(&path, StoreKey::Raw(KEY)).unwrap();
     write_child(&store);
     // While open, the recent pages sit in the WAL: check it too.
     let open_files = files_of(&path);
@@ -81,7 +81,7 @@ fn saf_device_lost_file_and_wal_hold_no_header_or_plaintext_names() {
 
     // The plain mode (tests and demo only) really is plain: the check above is meaningful.
     let plain = dir.path().join("plain.db");
-    let store = Store::open_plain_for_tests_and_demo(&plain).unwrap();
+    let store = Store::create_new_plain_for_tests_and_demo(&plain).unwrap();
     write_child(&store);
     store.close().unwrap();
     let bytes = std::fs::read(&plain).unwrap();
@@ -93,7 +93,7 @@ fn saf_device_lost_file_and_wal_hold_no_header_or_plaintext_names() {
 fn saf_device_lost_wrong_key_is_wrong_key_and_leaves_the_file_identical() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
-    let store = Store::open(&path, StoreKey::Raw(KEY)).unwrap();
+    let store = Store::create_new(&path, StoreKey::Raw(KEY)).unwrap();
     let id = write_child(&store);
     store.close().unwrap();
     assert_eq!(
@@ -129,7 +129,7 @@ fn a_passphrase_store_opens_only_with_its_passphrase() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     let pass = || StoreKey::Passphrase("correct horse battery staple".into());
-    let store = Store::open(&path, pass()).unwrap();
+    let store = Store::create_new(&path, pass()).unwrap();
     let id = write_child(&store);
     store.close().unwrap();
     assert!(matches!(
@@ -138,14 +138,16 @@ fn a_passphrase_store_opens_only_with_its_passphrase() {
     ));
     let store = Store::open(&path, pass()).unwrap();
     assert!(store.contains(id).unwrap());
-    assert!(Store::open(dir.path().join("e.db"), StoreKey::Passphrase(String::new())).is_err());
+    assert!(
+        Store::create_new(dir.path().join("e.db"), StoreKey::Passphrase(String::new())).is_err()
+    );
 }
 
 #[test]
 fn a_plain_test_store_does_not_open_with_a_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plain.db");
-    let store = Store::open_plain_for_tests_and_demo(&path).unwrap();
+    let store = Store::create_new_plain_for_tests_and_demo(&path).unwrap();
     write_child(&store);
     store.close().unwrap();
     let before = file_hash(&path);

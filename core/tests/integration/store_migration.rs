@@ -154,7 +154,7 @@ fn write_v1(path: &Path) {
 fn write_v2(path: &Path) {
     let (child, form) = ids();
     let (child_doc, form_doc, _) = documents();
-    let store = Store::open(path, StoreKey::Raw(FIXTURE_KEY)).unwrap();
+    let store = Store::create_new(path, StoreKey::Raw(FIXTURE_KEY)).unwrap();
     let heads = {
         let mut d = child_doc.clone();
         d.get_heads()

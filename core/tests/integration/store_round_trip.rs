@@ -21,6 +21,10 @@ fn open(dir: &tempfile::TempDir, name: &str) -> Store {
     Store::open(dir.path().join(name), StoreKey::Raw(KEY)).unwrap()
 }
 
+fn create(dir: &tempfile::TempDir, name: &str) -> Store {
+    Store::create_new(dir.path().join(name), StoreKey::Raw(KEY)).unwrap()
+}
+
 #[test]
 fn round_trip_create_edit_close_reopen_gives_same_heads_and_content() {
     let dir = tempfile::tempdir().unwrap();
@@ -29,7 +33,7 @@ fn round_trip_create_edit_close_reopen_gives_same_heads_and_content() {
     let child = RecordId::new();
     let form = RecordId::new();
     let (heads, json) = {
-        let store = open(&dir, "s.db");
+        let store = create(&dir, "s.db");
         store
             .create(
                 child,
@@ -82,7 +86,7 @@ fn round_trip_create_edit_close_reopen_gives_same_heads_and_content() {
 fn a_closed_store_answers_database_closed() {
     let dir = tempfile::tempdir().unwrap();
     let a = ot(Uuid::new_v4());
-    let store = open(&dir, "s.db");
+    let store = create(&dir, "s.db");
     let id = RecordId::new();
     store
         .create(id, child_doc(&a, id, "Amara", "Okafor", "", ""))
@@ -110,7 +114,7 @@ fn a_closed_store_answers_database_closed() {
 fn missing_record_is_not_found_and_duplicate_create_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let a = ot(Uuid::new_v4());
-    let store = open(&dir, "s.db");
+    let store = create(&dir, "s.db");
     let id = RecordId::new();
     assert!(matches!(
         store.read(id, |d| doc::to_json(d)),
@@ -136,7 +140,7 @@ fn missing_record_is_not_found_and_duplicate_create_is_refused() {
 fn caseload_and_search_read_projections_without_loading_documents() {
     let dir = tempfile::tempdir().unwrap();
     let a = ot(Uuid::new_v4());
-    let store = open(&dir, "s.db");
+    let store = create(&dir, "s.db");
     let amara = RecordId::new();
     let zoe = RecordId::new();
     store
@@ -229,7 +233,7 @@ fn caseload_and_search_read_projections_without_loading_documents() {
 fn saf_lost_edit_status_local_only_then_synced_then_pending_after_an_edit() {
     let dir = tempfile::tempdir().unwrap();
     let a = ot(Uuid::new_v4());
-    let store = open(&dir, "s.db");
+    let store = create(&dir, "s.db");
     let id = RecordId::new();
     store
         .create(id, child_doc(&a, id, "Amara", "", "", ""))
@@ -312,8 +316,8 @@ fn saf_silent_conflict_two_devices_syncing_through_their_stores_see_the_conflict
     let dir = tempfile::tempdir().unwrap();
     let team = Uuid::new_v4();
     let (ua, ub) = (ot(team), ot(team));
-    let a = open(&dir, "a.db");
-    let b = open(&dir, "b.db");
+    let a = create(&dir, "a.db");
+    let b = create(&dir, "b.db");
     let id = RecordId::new();
     a.create(id, child_doc(&ua, id, "Amara", "", "", ""))
         .unwrap();
@@ -354,8 +358,8 @@ fn saf_silent_conflict_two_devices_syncing_through_their_stores_see_the_conflict
 fn receiving_a_new_record_by_sync_creates_it_and_an_empty_exchange_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let ua = ot(Uuid::new_v4());
-    let a = open(&dir, "a.db");
-    let b = open(&dir, "b.db");
+    let a = create(&dir, "a.db");
+    let b = create(&dir, "b.db");
     let id = RecordId::new();
     a.create(id, child_doc(&ua, id, "Amara", "Okafor", "", ""))
         .unwrap();
@@ -385,7 +389,7 @@ fn receiving_a_new_record_by_sync_creates_it_and_an_empty_exchange_creates_nothi
 #[test]
 fn undecodable_remote_document_is_refused_naming_the_record() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir, "s.db");
+    let store = create(&dir, "s.db");
     let id = RecordId::new();
     let err = store
         .insert_remote_document(id, b"definitely not automerge")
@@ -402,7 +406,7 @@ fn saf_device_lost_wipe_removes_every_record_and_the_sync_bookkeeping() {
     let dir = tempfile::tempdir().unwrap();
     let a = ot(Uuid::new_v4());
     let path = dir.path().join("s.db");
-    let store = Store::open(&path, StoreKey::Raw(KEY)).unwrap();
+    let store = Store::create_new(&path, StoreKey::Raw(KEY)).unwrap();
     let id = RecordId::new();
     store
         .create(
@@ -433,7 +437,7 @@ fn saf_device_lost_wipe_removes_every_record_and_the_sync_bookkeeping() {
 fn rebuild_projections_recreates_the_same_rows_from_documents() {
     let dir = tempfile::tempdir().unwrap();
     let a = ot(Uuid::new_v4());
-    let store = open(&dir, "s.db");
+    let store = create(&dir, "s.db");
     let child = RecordId::new();
     store
         .create(
@@ -460,8 +464,8 @@ fn saf_lost_edit_a_whole_document_with_the_servers_heads_is_stored_acknowledged_
     let dir = tempfile::tempdir().unwrap();
     let team = Uuid::new_v4();
     let ua = ot(team);
-    let a = open(&dir, "a.db");
-    let b = open(&dir, "b.db");
+    let a = create(&dir, "a.db");
+    let b = create(&dir, "b.db");
     let id = RecordId::new();
     a.create(id, child_doc(&ua, id, "Amara", "Okafor", "", ""))
         .unwrap();
@@ -476,7 +480,7 @@ fn saf_lost_edit_a_whole_document_with_the_servers_heads_is_stored_acknowledged_
     assert_eq!(b.mark_acknowledged(id, &heads).unwrap(), SyncStatus::Synced);
 
     // Heads that are not the document's own (a stale or wrong claim) do not count.
-    let c = open(&dir, "c.db");
+    let c = create(&dir, "c.db");
     let other = RecordId::new();
     a.create(other, child_doc(&ua, other, "Kwame", "Mensah", "", ""))
         .unwrap();
@@ -506,7 +510,7 @@ fn a_change_that_arrives_before_its_dependency_waits_even_if_the_document_leaves
     let dir = tempfile::tempdir().unwrap();
     let ua = ot(Uuid::new_v4());
     let ub = ot(ua.team_id);
-    let store = Store::open_with(
+    let store = Store::create_new_with(
         dir.path().join("s.db"),
         Encryption::Key(StoreKey::Raw(KEY)),
         StoreOptions {

@@ -95,7 +95,12 @@ final class AppSession: ObservableObject {
             do {
                 let dir = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
                 let path = dir.appendingPathComponent("homevisit-\(e.userId).db").path
-                let hv = try await HomeVisit.open(path: path, keys: KeychainKeyProvider(account: e.userId), identity: identity, server: server)
+                let keys = KeychainKeyProvider(account: e.userId)
+                // First enrolment on this device creates the store; afterwards it must be there:
+                // a lost or emptied file is reported, never replaced by a new, empty store.
+                let hv = FileManager.default.fileExists(atPath: path)
+                    ? try await HomeVisit.open(path: path, keys: keys, identity: identity, server: server)
+                    : try await HomeVisit.create(path: path, keys: keys, identity: identity, server: server)
                 if let data = try? JSONEncoder().encode(e) {
                     UserDefaults.standard.set(data, forKey: Self.enrolmentKey)
                 }

@@ -61,7 +61,8 @@ public final class HomeVisit: SyncTrigger, @unchecked Sendable {
         self.clock = clock
     }
 
-    /// Opens (or creates) the encrypted store at `path` with the key from `keys`.
+    /// Opens the existing encrypted store at `path` with the key from `keys`. A missing or
+    /// empty file is `StoreFile` (never a new, empty store): create one with `create` at set-up.
     public static func open(path: String, keys: KeyProvider, identity: Identity, server: ServerConfig? = nil,
                             clock: @escaping @Sendable () -> Date = { Date() }) async throws -> HomeVisit {
         let executor = BlockingExecutor()
@@ -69,11 +70,27 @@ public final class HomeVisit: SyncTrigger, @unchecked Sendable {
         return HomeVisit(store: store, identity: identity, server: server, executor: executor, clock: clock)
     }
 
-    /// An UNENCRYPTED store for tests and the demo only, never clinical data.
+    /// Creates a new encrypted store at `path` (first set-up); refused if one is there.
+    public static func create(path: String, keys: KeyProvider, identity: Identity, server: ServerConfig? = nil,
+                              clock: @escaping @Sendable () -> Date = { Date() }) async throws -> HomeVisit {
+        let executor = BlockingExecutor()
+        let store = try await executor.run { try Store.create(path: path, key: try keys.storeKey(), identity: identity) }
+        return HomeVisit(store: store, identity: identity, server: server, executor: executor, clock: clock)
+    }
+
+    /// An existing UNENCRYPTED store for tests and the demo only, never clinical data.
     public static func openUnencryptedForTests(path: String, identity: Identity, server: ServerConfig? = nil,
                                                clock: @escaping @Sendable () -> Date = { Date() }) async throws -> HomeVisit {
         let executor = BlockingExecutor()
         let store = try await executor.run { try Store.openUnencryptedForTests(path: path, identity: identity) }
+        return HomeVisit(store: store, identity: identity, server: server, executor: executor, clock: clock)
+    }
+
+    /// A new UNENCRYPTED store for tests and the demo only, never clinical data.
+    public static func createUnencryptedForTests(path: String, identity: Identity, server: ServerConfig? = nil,
+                                                 clock: @escaping @Sendable () -> Date = { Date() }) async throws -> HomeVisit {
+        let executor = BlockingExecutor()
+        let store = try await executor.run { try Store.createUnencryptedForTests(path: path, identity: identity) }
         return HomeVisit(store: store, identity: identity, server: server, executor: executor, clock: clock)
     }
 

@@ -6,7 +6,7 @@ import HomeVisitCore
 
 /// What kind of failure, one per thing the app can act on (docs/API.md).
 public enum ErrorKind: String, Sendable, Equatable {
-    case wrongKey, corrupt, databaseClosed, notFound, invalidInput, validation, notPermitted
+    case wrongKey, corrupt, databaseClosed, storeFile, notFound, invalidInput, validation, notPermitted
     case signedRecord, conflict, diskFull, network, unauthorized, revoked, interrupted, internalError
 }
 
@@ -46,6 +46,8 @@ public func toUiError(_ error: Error) -> UiError {
         return UiError(kind: .corrupt, ruleId: nil, text: "Damaged data: \(detail)")
     case .DatabaseClosed:
         return UiError(kind: .databaseClosed, ruleId: nil, text: "The store is closed.")
+    case .StoreFile(let problem, let path):
+        return UiError(kind: .storeFile, ruleId: nil, text: "The store file cannot be used (\(problem)): \(path)")
     case .NotFound(let detail):
         return UiError(kind: .notFound, ruleId: nil, text: "Not found: \(detail)")
     case .InvalidInput(let ruleId, let detail):

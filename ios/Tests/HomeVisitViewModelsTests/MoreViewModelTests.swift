@@ -9,7 +9,7 @@ import XCTest
 @MainActor
 final class RiskAndSignOffTests: XCTestCase {
     func testWeightAboveTheLowestSwlShowsMhSwlAndBlocksSigning() async throws {
-        let ot = try await openStore(try newStorePath(), identity(.ot))
+        let ot = try await createStore(try newStorePath(), identity(.ot))
         let child = try await ot.createChild(givenName: "Mo", familyName: "Ali", dateOfBirth: "2014-07-09")
         let ra = try await ot.createRiskAssessment(childId: child)
         try await fillRiskAssessment(ot, ra)
@@ -69,7 +69,7 @@ final class RiskAndSignOffTests: XCTestCase {
     func testApSignsOtCountersignsThenChangesGoInAnAddendum() async throws {
         let path = try newStorePath()
         let team = UUID().uuidString.lowercased()
-        let ap = try await openStore(path, identity(.ap, team: team))
+        let ap = try await createStore(path, identity(.ap, team: team))
         let child = try await ap.createChild(givenName: "Lee", familyName: "Brown", dateOfBirth: "2015-02-01")
         let ra = try await ap.createRiskAssessment(childId: child)
         try await fillRiskAssessment(ap, ra)

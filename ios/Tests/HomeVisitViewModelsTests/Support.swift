@@ -33,6 +33,10 @@ func openStore(_ path: String, _ id: Identity, server: ServerConfig? = nil) asyn
     try await HomeVisit.open(path: path, keys: TestKey(), identity: id, server: server)
 }
 
+func createStore(_ path: String, _ id: Identity, server: ServerConfig? = nil) async throws -> HomeVisit {
+    try await HomeVisit.create(path: path, keys: TestKey(), identity: id, server: server)
+}
+
 struct Timeout: Error, CustomStringConvertible {
     let description: String
 }

@@ -9,7 +9,7 @@ import XCTest
 @MainActor
 final class CaseloadAndChildTests: XCTestCase {
     func testCaseloadSearchesByNameAndNhsNumberAndFiltersFormsAwaitingSignature() async throws {
-        let ap = try await openStore(try newStorePath(), identity(.ap))
+        let ap = try await createStore(try newStorePath(), identity(.ap))
         let amira = try await ap.createChild(givenName: "Amira", familyName: "Okafor", dateOfBirth: "2016-05-14")
         try await ap.setField(recordId: amira, path: "nhs_number", value: .text(value: "9434765919"))
         _ = try await ap.createChild(givenName: "Sam", familyName: "Jones", dateOfBirth: "2012-01-20")
@@ -36,7 +36,7 @@ final class CaseloadAndChildTests: XCTestCase {
     }
 
     func testCaseloadFollowsTheStoreWhileOpen() async throws {
-        let ot = try await openStore(try newStorePath(), identity(.ot))
+        let ot = try await createStore(try newStorePath(), identity(.ot))
         let vm = CaseloadViewModel(hv: ot)
         _ = try await awaitState(vm, "empty caseload") { !$0.loading && $0.rows.isEmpty }
         _ = try await ot.createChild(givenName: "Nia", familyName: "Evans", dateOfBirth: "2013-09-30")
@@ -49,7 +49,7 @@ final class CaseloadAndChildTests: XCTestCase {
 @MainActor
 final class FormsTests: XCTestCase {
     func testHomeVisitFormShowsErrorAndWarnWithRuleIdsAndTakesAnAcknowledgement() async throws {
-        let ot = try await openStore(try newStorePath(), identity(.ot))
+        let ot = try await createStore(try newStorePath(), identity(.ot))
         let child = try await ot.createChild(givenName: "Amira", familyName: "Okafor", dateOfBirth: "2016-05-14")
         let form = try await ot.createAssessment(childId: child, service: .socialCare)
         let vm = AssessmentFormViewModel(hv: ot, recordId: form)
@@ -100,7 +100,7 @@ final class FormsTests: XCTestCase {
 @MainActor
 final class EquipmentAndSignOffTests: XCTestCase {
     func testApEntersMeasurementsSubmitsAndCannotApprove() async throws {
-        let ap = try await openStore(try newStorePath(), identity(.ap))
+        let ap = try await createStore(try newStorePath(), identity(.ap))
         let child = try await ap.createChild(givenName: "Sam", familyName: "Jones", dateOfBirth: "2012-01-20")
         let req = try await ap.createEquipmentRequest(childId: child, service: .health, category: "bathing_aids")
         let vm = EquipmentRequestViewModel(hv: ap, recordId: req)
@@ -143,7 +143,7 @@ final class EquipmentAndSignOffTests: XCTestCase {
 @MainActor
 final class KitTests: XCTestCase {
     func testSyncWithoutAServerIsNotConfiguredAndChangesNothing() async throws {
-        let ot = try await openStore(try newStorePath(), identity(.ot))
+        let ot = try await createStore(try newStorePath(), identity(.ot))
         _ = try await ot.createChild(givenName: "Nia", familyName: "Evans", dateOfBirth: "2013-09-30")
         let outcome = await ot.syncNow(reason: .user)
         guard case .notConfigured = outcome else { return XCTFail("expected notConfigured, got \(outcome)") }

@@ -212,6 +212,31 @@ test("a record created by the stock client with its team's team_id reaches the t
   assert.equal((await deviceA.get(handle.url, "team_id")).value, teamA.team);
 });
 
+test("a record created the way stock clients naturally do (repo.create with ordinary strings, stored as text) reaches the team's devices", async () => {
+  const repo = await nodeRepo(teamA);
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  // Automerge 3 stores these ordinary JS strings as text objects, not scalar strings: the
+  // server and the devices read team_id, schema, id and names from either (DOCUMENT-LAYOUT.md).
+  const handle = repo.create({
+    schema: "homevisit/child",
+    schema_version: 1,
+    team_id: teamA.team,
+    created_at: now,
+    created_by: teamA.user,
+    given_name: "Zofia",
+    family_name: "Kowalska",
+  });
+  handle.change((d) => { d.id = uuidOf(handle.url); }, { message: attribution(teamA) });
+  const seen = await deviceSees(deviceA, handle.url, "given_name", "Zofia");
+  assert.equal(seen.present, true, "not quarantined: the text team_id is the team's");
+  assert.equal((await deviceA.get(handle.url, "team_id")).value, teamA.team);
+  assert.equal((await deviceA.get(handle.url, "schema")).value, "homevisit/child");
+  assert.equal((await deviceA.get(handle.url, "family_name")).value, "Kowalska");
+  // Team B's device never sees it.
+  await deviceB.sync();
+  assert.equal((await deviceB.get(handle.url)).present, false);
+});
+
 test("a record created by the stock client claiming another team is shown to nobody", async () => {
   const repo = await nodeRepo(teamA);
   let disconnects = 0;

@@ -68,10 +68,14 @@ fn run(args: &[String]) -> Result<Value, BoxError> {
         .split_first()
         .ok_or("usage: sync_bench seed|edit|sync --store PATH …")?;
     let args = Args::parse(rest)?;
-    let store = Arc::new(Store::open(
-        PathBuf::from(args.get("store")?),
-        StoreKey::Raw(KEY),
-    )?);
+    // A path with no file yet is a new tablet: the tool creates its store there; any other
+    // path must hold a store (a missing or empty file where one was expected is an error).
+    let path = PathBuf::from(args.get("store")?);
+    let store = Arc::new(if path.exists() {
+        Store::open(path, StoreKey::Raw(KEY))?
+    } else {
+        Store::create_new(path, StoreKey::Raw(KEY))?
+    });
     match command.as_str() {
         "seed" => {
             let actor = actor(&args)?;

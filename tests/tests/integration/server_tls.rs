@@ -208,7 +208,7 @@ async fn the_serve_command_with_tls_flags_serves_wss() {
 
     let local_dir = tempfile::tempdir().unwrap();
     let local = Arc::new(
-        homevisit_core::store::Store::open(
+        homevisit_core::store::Store::create_new(
             local_dir.path().join("d.db"),
             homevisit_core::store::StoreKey::Raw([3; 32]),
         )

@@ -261,7 +261,7 @@ impl SimDevice {
     /// A new tablet with an empty store under `root`.
     pub fn new(root: &Path, team: &Team, index: usize, url: &str) -> R<Self> {
         let dir = tempfile::tempdir_in(root)?;
-        let store = Arc::new(Store::open(
+        let store = Arc::new(Store::create_new(
             dir.path().join("device.db"),
             StoreKey::Raw([7u8; 32]),
         )?);

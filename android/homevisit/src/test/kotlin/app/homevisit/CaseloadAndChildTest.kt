@@ -18,7 +18,7 @@ import org.junit.Test
 class CaseloadAndChildTest {
     @Test
     fun caseloadSearchesByNameAndNhsNumberAndFiltersFormsAwaitingSignature() = presenterTest { scope ->
-        val ap = openStore(newStorePath(), identity(Role.AP))
+        val ap = createStore(newStorePath(), identity(Role.AP))
         val amira = ap.createChild("Amira", "Okafor", "2016-05-14")
         ap.setField(amira, "nhs_number", FieldValue.Text("9434765919"))
         ap.createChild("Sam", "Jones", "2012-01-20")
@@ -54,7 +54,7 @@ class CaseloadAndChildTest {
 
     @Test
     fun caseloadFollowsTheStoreWhileOpen() = presenterTest { scope ->
-        val ot = openStore(newStorePath(), identity(Role.OT))
+        val ot = createStore(newStorePath(), identity(Role.OT))
         val p = CaseloadPresenter(ot, scope)
         p.state.await("empty caseload") { !it.loading && it.rows.isEmpty() }
         ot.createChild("Nia", "Evans", "2013-09-30")
@@ -66,7 +66,7 @@ class CaseloadAndChildTest {
 
     @Test
     fun childSummaryShowsBannerRecordsAndEligibilityWithRuleIdsAndReasons() = presenterTest { scope ->
-        val ot = openStore(newStorePath(), identity(Role.OT))
+        val ot = createStore(newStorePath(), identity(Role.OT))
         val child = ot.createChild("Mo", "Ali", "2012-01-20")
         ot.setField(child, "nhs_number", FieldValue.Text("9434765919"))
         ot.setField(child, "gp_area", FieldValue.Text("luton"))

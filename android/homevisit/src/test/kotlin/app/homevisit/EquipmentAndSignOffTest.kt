@@ -24,7 +24,7 @@ class EquipmentAndSignOffTest {
     fun apEntersMeasurementsSubmitsAndCannotApprove() = presenterTest { scope ->
         val path = newStorePath()
         val team = UUID.randomUUID().toString()
-        val ap = openStore(path, identity(Role.AP, team))
+        val ap = createStore(path, identity(Role.AP, team))
         val child = ap.createChild("Sam", "Jones", "2012-01-20")
         val req = ap.createEquipmentRequest(child, Service.HEALTH, "bathing_aids")
         val p = EquipmentRequestPresenter(ap, req, scope)
@@ -90,7 +90,7 @@ class EquipmentAndSignOffTest {
     fun apSignsOtCountersignsThenChangesGoInAnAddendum() = presenterTest { scope ->
         val path = newStorePath()
         val team = UUID.randomUUID().toString()
-        val ap = openStore(path, identity(Role.AP, team))
+        val ap = createStore(path, identity(Role.AP, team))
         val child = ap.createChild("Lee", "Brown", "2015-02-01")
         val ra = ap.createRiskAssessment(child)
         fillRiskAssessment(ap, ra)

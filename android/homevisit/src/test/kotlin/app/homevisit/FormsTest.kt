@@ -18,7 +18,7 @@ import org.junit.Test
 class FormsTest {
     @Test
     fun homeVisitFormShowsErrorAndWarnWithRuleIdsAndTakesAnAcknowledgement() = presenterTest { scope ->
-        val ot = openStore(newStorePath(), identity(Role.OT))
+        val ot = createStore(newStorePath(), identity(Role.OT))
         val child = ot.createChild("Amira", "Okafor", "2016-05-14")
         val form = ot.createAssessment(child, Service.SOCIAL_CARE)
         val p = AssessmentFormPresenter(ot, form, scope)
@@ -86,7 +86,7 @@ class FormsTest {
 
     @Test
     fun weightAboveTheLowestSwlShowsMhSwlAndBlocksSigning() = presenterTest { scope ->
-        val ot = openStore(newStorePath(), identity(Role.OT))
+        val ot = createStore(newStorePath(), identity(Role.OT))
         val child = ot.createChild("Mo", "Ali", "2014-07-09")
         val ra = ot.createRiskAssessment(child)
         fillRiskAssessment(ot, ra)
@@ -157,7 +157,7 @@ class FormsTest {
 
     @Test
     fun tileoAndLolerIssuesShowOnTheirRows() = presenterTest { scope ->
-        val ot = openStore(newStorePath(), identity(Role.OT))
+        val ot = createStore(newStorePath(), identity(Role.OT))
         val child = ot.createChild("Nia", "Evans", "2013-09-30")
         val ra = ot.createRiskAssessment(child)
         val p = RiskAssessmentPresenter(ot, ra, scope)

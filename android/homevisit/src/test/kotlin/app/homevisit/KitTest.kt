@@ -31,7 +31,7 @@ class KitTest {
     fun wrongKeyFromTheKeyProviderIsAWrongKeyErrorAndTheRightKeyStillOpens(): Unit = runBlocking {
         val path = newStorePath()
         val id = identity(Role.OT)
-        val hv = openStore(path, id)
+        val hv = createStore(path, id)
         hv.createChild("Amira", "Okafor", "2016-05-14")
         hv.closeStore()
         try {
@@ -48,7 +48,7 @@ class KitTest {
 
     @Test
     fun caseloadFlowEmitsOnEveryChangeAndCancellingTheCollectionStopsTheObserver(): Unit = runBlocking {
-        val hv = openStore(newStorePath(), identity(Role.OT))
+        val hv = createStore(newStorePath(), identity(Role.OT))
         val seen = MutableStateFlow(emptyList<Int>())
         val job = launch(Dispatchers.Default) { hv.caseloadUpdates().collect { c -> seen.update { it + c.size } } }
         // The first emission is the caseload at registration; each change adds one.
@@ -68,7 +68,7 @@ class KitTest {
 
     @Test
     fun recordUpdatesFollowEditsOfOneRecord(): Unit = runBlocking {
-        val hv = openStore(newStorePath(), identity(Role.AP))
+        val hv = createStore(newStorePath(), identity(Role.AP))
         val child = hv.createChild("Sam", "Jones", "2012-01-20")
         val ra = hv.createRiskAssessment(child)
         val weights = MutableStateFlow(emptyList<Any?>())
@@ -84,7 +84,7 @@ class KitTest {
 
     @Test
     fun typedErrorsKeepTheirRuleIds(): Unit = runBlocking {
-        val hv = openStore(newStorePath(), identity(Role.AP))
+        val hv = createStore(newStorePath(), identity(Role.AP))
         val child = hv.createChild("Lee", "Brown", "2015-02-01")
         try {
             hv.createEquipmentRequest(child, Service.HEALTH, "wheelchair")
@@ -114,7 +114,7 @@ class KitTest {
 
     @Test
     fun syncWithoutAServerIsNotConfiguredAndChangesNothing(): Unit = runBlocking {
-        val hv = openStore(newStorePath(), identity(Role.OT))
+        val hv = createStore(newStorePath(), identity(Role.OT))
         assertEquals(SyncOutcome.NotConfigured, hv.syncNow(SyncReason.USER))
         assertNull(hv.syncState.value.lastSyncedAt)
         hv.close()

@@ -48,6 +48,9 @@ fun newStorePath(): String = Files.createTempDirectory("hv-android").resolve("st
 suspend fun openStore(path: String, id: Identity, server: ServerConfig? = null): HomeVisit =
     HomeVisit.open(path, TEST_KEY, id, server)
 
+suspend fun createStore(path: String, id: Identity, server: ServerConfig? = null): HomeVisit =
+    HomeVisit.create(path, TEST_KEY, id, server)
+
 /** Runs a test body with a presenter scope that is cancelled at the end. */
 fun presenterTest(body: suspend (scope: CoroutineScope) -> Unit): Unit = runBlocking {
     val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)

@@ -36,7 +36,7 @@ class SyncAndConflictTest {
         try {
             val team = server.team("Luton OT")
             val (id, config) = server.enrol(team, Role.OT, "Olu")
-            val hv = openStore(newStorePath(), id, config)
+            val hv = createStore(newStorePath(), id, config)
             val child = hv.createChild("Nia", "Evans", "2013-09-30")
             hv.createRiskAssessment(child)
             val net = SettableConnectivity(initial = false)
@@ -80,7 +80,7 @@ class SyncAndConflictTest {
         try {
             val team = server.team("Luton OT")
             val (id, config) = server.enrol(team, Role.OT, "Olu")
-            val hv = openStore(newStorePath(), id, config.copy(token = "00".repeat(32)))
+            val hv = createStore(newStorePath(), id, config.copy(token = "00".repeat(32)))
             hv.createChild("Nia", "Evans", "2013-09-30")
             val net = SettableConnectivity(initial = true)
             val p = SyncStatusPresenter(hv, net, scope)
@@ -104,8 +104,8 @@ class SyncAndConflictTest {
             val team = server.team("Luton OT")
             val (idA, cfgA) = server.enrol(team, Role.OT, "Olu")
             val (idB, cfgB) = server.enrol(team, Role.OT, "Bea")
-            val a = openStore(newStorePath(), idA, cfgA)
-            val b = openStore(newStorePath(), idB, cfgB)
+            val a = createStore(newStorePath(), idA, cfgA)
+            val b = createStore(newStorePath(), idB, cfgB)
             val child = a.createChild("Amira", "Okafor", "2016-05-14")
             val ra = a.createRiskAssessment(child)
             fillRiskAssessment(a, ra)

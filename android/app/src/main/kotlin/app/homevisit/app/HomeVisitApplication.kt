@@ -48,7 +48,14 @@ class HomeVisitApplication : Application(), HomeVisitHost {
     suspend fun signIn(identity: Identity, server: ServerConfig): HomeVisit {
         homeVisit?.let { return it }
         val path = File(noBackupFilesDir, "homevisit-${identity.userId}.db").path
-        val hv = HomeVisit.open(path, KeystoreKeyProvider(this, identity.userId), identity, server)
+        val keys = KeystoreKeyProvider(this, identity.userId)
+        // First sign-in on this tablet creates the store; afterwards it must be there: a lost
+        // or emptied file is an error to report, never replaced by a new, empty store.
+        val hv = if (File(path).exists()) {
+            HomeVisit.open(path, keys, identity, server)
+        } else {
+            HomeVisit.create(path, keys, identity, server)
+        }
         homeVisit = hv
         reconnect = SyncOnReconnect(hv, connectivity).start(appScope)
         return hv

@@ -85,7 +85,11 @@ class HomeVisit private constructor(
 ) : SyncTrigger, AutoCloseable {
 
     companion object {
-        /** Opens (or creates) the encrypted store at [path] with the key from [keys]. */
+        /**
+         * Opens the existing encrypted store at [path] with the key from [keys]. A missing or
+         * empty file is `StoreFile` (never a new, empty store): create one with [create] at
+         * set-up.
+         */
         suspend fun open(
             path: String,
             keys: KeyProvider,
@@ -97,7 +101,19 @@ class HomeVisit private constructor(
             HomeVisit(Store.open(path, keys.storeKey(), identity), identity, server, io, clock)
         }
 
-        /** An UNENCRYPTED store for tests and the demo only, never clinical data. */
+        /** Creates a new encrypted store at [path] (first set-up); refused if one is there. */
+        suspend fun create(
+            path: String,
+            keys: KeyProvider,
+            identity: Identity,
+            server: ServerConfig? = null,
+            io: CoroutineDispatcher = Dispatchers.IO,
+            clock: Clock = Clock.systemUTC(),
+        ): HomeVisit = withContext(io) {
+            HomeVisit(Store.create(path, keys.storeKey(), identity), identity, server, io, clock)
+        }
+
+        /** An existing UNENCRYPTED store for tests and the demo only, never clinical data. */
         suspend fun openUnencryptedForTests(
             path: String,
             identity: Identity,
@@ -106,6 +122,17 @@ class HomeVisit private constructor(
             clock: Clock = Clock.systemUTC(),
         ): HomeVisit = withContext(io) {
             HomeVisit(Store.openUnencryptedForTests(path, identity), identity, server, io, clock)
+        }
+
+        /** A new UNENCRYPTED store for tests and the demo only, never clinical data. */
+        suspend fun createUnencryptedForTests(
+            path: String,
+            identity: Identity,
+            server: ServerConfig? = null,
+            io: CoroutineDispatcher = Dispatchers.IO,
+            clock: Clock = Clock.systemUTC(),
+        ): HomeVisit = withContext(io) {
+            HomeVisit(Store.createUnencryptedForTests(path, identity), identity, server, io, clock)
         }
     }
 

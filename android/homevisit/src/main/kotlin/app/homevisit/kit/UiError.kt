@@ -10,6 +10,7 @@ enum class ErrorKind {
     WRONG_KEY,
     CORRUPT,
     DATABASE_CLOSED,
+    STORE_FILE,
     NOT_FOUND,
     INVALID_INPUT,
     VALIDATION,
@@ -46,6 +47,7 @@ fun Throwable.toUiError(): UiError = when (this) {
     is HomeVisitException.WrongKey -> UiError(ErrorKind.WRONG_KEY, "SAF-DEVICE-LOST", "The store key is wrong for this database.")
     is HomeVisitException.Corrupt -> UiError(ErrorKind.CORRUPT, null, "Damaged data: $detail")
     is HomeVisitException.DatabaseClosed -> UiError(ErrorKind.DATABASE_CLOSED, null, "The store is closed.")
+    is HomeVisitException.StoreFile -> UiError(ErrorKind.STORE_FILE, null, "The store file cannot be used ($problem): $path")
     is HomeVisitException.NotFound -> UiError(ErrorKind.NOT_FOUND, null, "Not found: $detail")
     is HomeVisitException.InvalidInput -> UiError(ErrorKind.INVALID_INPUT, ruleId, "[$ruleId] $detail")
     is HomeVisitException.Validation -> UiError(
