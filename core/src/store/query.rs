@@ -61,6 +61,18 @@ pub struct CaseloadEntry {
     pub unsynced_count: u32,
     /// Forms waiting for a signature or countersignature.
     pub awaiting_signature_count: u32,
+    /// Safeguarding status code (`child_protection_plan` …), when set (DOMAIN.md §3.7).
+    pub safeguarding_status: Option<String>,
+    /// The smallest gap in days between two missed visits, when there are two.
+    pub missed_visit_gap_days: Option<i64>,
+}
+
+impl CaseloadEntry {
+    /// Whether `CH-VISIT-MISSED` applies with the team's window (`missed_visit_window_days`):
+    /// two missed visits at most that many days apart.
+    pub fn missed_visit_warning(&self, window_days: i64) -> bool {
+        crate::rules::visits::gap_within_window(self.missed_visit_gap_days, window_days)
+    }
 }
 
 fn record_id(s: &str) -> rusqlite::Result<RecordId> {
@@ -168,7 +180,8 @@ SELECT c.id, c.given_name, c.family_name, c.preferred_name, c.date_of_birth, c.n
        coalesce(agg.n, 0),
        coalesce(agg.conflicts, 0) + (cr.conflict_count > 0),
        coalesce(agg.unsynced, 0) + (cr.sync_status IN ('local_only', 'pending')),
-       coalesce(agg.awaiting, 0)
+       coalesce(agg.awaiting, 0),
+       c.safeguarding_status, c.missed_visit_gap_days
 FROM children c
 JOIN records cr ON cr.id = c.id
 LEFT JOIN (
@@ -195,6 +208,8 @@ fn caseload_entry(row: &Row<'_>) -> rusqlite::Result<CaseloadEntry> {
         conflict_count: row.get(7)?,
         unsynced_count: row.get(8)?,
         awaiting_signature_count: row.get(9)?,
+        safeguarding_status: row.get(10)?,
+        missed_visit_gap_days: row.get(11)?,
     })
 }
 

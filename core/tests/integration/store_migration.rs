@@ -194,10 +194,21 @@ fn write_v3(path: &Path) {
     store.close().unwrap();
 }
 
+/// Writes a v4 file through the store itself: the v3 content (v4 adds only projection
+/// columns, which the v3 content leaves empty).
+fn write_v4(path: &Path) {
+    write_v3(path);
+}
+
 #[test]
 #[ignore = "generates the checked-in fixtures; run by hand when a schema version is added"]
 fn generate_store_fixtures() {
-    for (version, write) in [(1, write_v1 as fn(&Path)), (2, write_v2), (3, write_v3)] {
+    for (version, write) in [
+        (1, write_v1 as fn(&Path)),
+        (2, write_v2),
+        (3, write_v3),
+        (4, write_v4),
+    ] {
         let path = fixture(version);
         if path.exists() {
             // Never regenerate a released version's file.
@@ -306,6 +317,31 @@ fn the_v3_fixture_keeps_its_audit_log() {
         Some("school transition meeting")
     );
     assert_eq!(store.pending_audit(10).unwrap().len(), 1);
+}
+
+#[test]
+fn earlier_versions_gain_empty_safeguarding_columns_that_a_rebuild_fills() {
+    let (child, _) = ids();
+    for version in 1..=3 {
+        let (_dir, path) = migrated_copy(version);
+        let store = Store::open(&path, StoreKey::Raw(FIXTURE_KEY)).unwrap();
+        let entry = store.caseload().unwrap().remove(0);
+        assert_eq!(entry.safeguarding_status, None, "v{version}");
+        assert_eq!(entry.missed_visit_gap_days, None, "v{version}");
+        let a = ot(Uuid::parse_str(TEAM).unwrap());
+        store
+            .edit(child, |d| {
+                set(d, &a, "safeguarding.status", "child_in_need")
+            })
+            .unwrap();
+        store.rebuild_projections().unwrap();
+        let entry = store.caseload().unwrap().remove(0);
+        assert_eq!(
+            entry.safeguarding_status.as_deref(),
+            Some("child_in_need"),
+            "v{version}"
+        );
+    }
 }
 
 #[test]
