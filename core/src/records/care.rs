@@ -24,6 +24,7 @@ use crate::{
         referral_outcome::check_override,
         visits::{self, check_visit},
     },
+    store::CaseloadEntry,
 };
 
 /// A visit as it is planned: when, where, who visits.
@@ -107,6 +108,16 @@ pub struct TrainingInput {
     pub competent: bool,
     /// When the training is reviewed.
     pub review_due_on: Option<NaiveDate>,
+}
+
+/// A child on the caseload with the warnings the list shows (`CH-VISIT-MISSED`), read from
+/// the projection with the team's configured window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseloadItem {
+    /// The projection row.
+    pub entry: CaseloadEntry,
+    /// `CH-VISIT-MISSED` when two missed visits fall within `missed_visit_window_days`.
+    pub warnings: Vec<Issue>,
 }
 
 fn opt_text(m: &mut Map<String, Json>, key: &str, v: Option<&str>) {
@@ -303,6 +314,28 @@ impl Records {
     pub fn visits(&self, child_id: RecordId) -> Result<Vec<Item<Visit>>> {
         let child = self.child(child_id)?;
         Ok(live(&child.visits).cloned().collect())
+    }
+
+    /// The caseload with its warnings: every active child by family name, each with
+    /// `CH-VISIT-MISSED` when it applies under this team's window. Reads projections only.
+    pub fn caseload(&self) -> Result<Vec<CaseloadItem>> {
+        let window = self.config.missed_visit_window_days;
+        Ok(self
+            .store
+            .caseload()?
+            .into_iter()
+            .map(|entry| {
+                let warnings = match entry.missed_visit_gap_days {
+                    Some(gap) if entry.missed_visit_warning(window) => vec![Issue::warn(
+                        "CH-VISIT-MISSED",
+                        "visits",
+                        visits::missed_visit_message(gap, window),
+                    )],
+                    _ => Vec::new(),
+                };
+                CaseloadItem { entry, warnings }
+            })
+            .collect())
     }
 
     /// The child's warnings that every record's banner shows: `CH-VISIT-MISSED`.

@@ -16,7 +16,7 @@ use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 pub use self::{
-    care::{ConcernInput, SafeguardingInput, TrainingInput, VisitPlan, VisitResult},
+    care::{CaseloadItem, ConcernInput, SafeguardingInput, TrainingInput, VisitPlan, VisitResult},
     validation::ValidationReport,
 };
 use crate::{
