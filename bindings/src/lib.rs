@@ -8,6 +8,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod audit;
+pub mod care;
 pub mod error;
 pub mod observe;
 pub mod screens;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use homevisit_core::{
     doc::FieldAmendment,
+    model::visit::SafeguardingStatus as CoreSgStatus,
     model::{
         common::Schema,
         equipment::{Category, Status},
@@ -13,6 +14,7 @@ use homevisit_core::{
         user::Actor,
     },
     records::{Records, SystemClock},
+    rules::visits::missed_visit_message,
     rules::{config::RulesConfig, workflow::TransitionInput},
     store::{CaseloadEntry, RecordSummary, Store as CoreStore, StoreKey, SyncStatus as CoreSync},
     RecordId,
@@ -20,6 +22,7 @@ use homevisit_core::{
 use serde_json::Value as Json;
 
 use crate::{
+    care::SafeguardingStatus,
     error::{FfiResult, HomeVisitError},
     observe::{CaseloadObserver, ObserverHandle, Observers, RecordObserver, SyncStatusObserver},
     types::{
@@ -75,11 +78,28 @@ pub struct CaseloadItem {
     pub unsynced_count: u32,
     /// Forms waiting for a signature or countersignature.
     pub awaiting_signature_count: u32,
+    /// The child's safeguarding status, when set (DOMAIN.md §3.7).
+    pub safeguarding_status: Option<SafeguardingStatus>,
+    /// `CH-VISIT-MISSED`: two missed visits within the team's window, with what to consider.
+    pub missed_visit_warning: Option<String>,
 }
 
 impl From<CaseloadEntry> for CaseloadItem {
     fn from(c: CaseloadEntry) -> Self {
+        // The window in force is the store's configuration (the default, as `Store::with`).
+        let window = RulesConfig::default().missed_visit_window_days;
+        let missed_visit_warning = c
+            .missed_visit_gap_days
+            .filter(|_| c.missed_visit_warning(window))
+            .map(|gap| format!("[CH-VISIT-MISSED] {}", missed_visit_message(gap, window)));
+        let safeguarding_status = c
+            .safeguarding_status
+            .as_deref()
+            .and_then(|s| serde_json::from_value::<CoreSgStatus>(s.into()).ok())
+            .map(SafeguardingStatus::from);
         Self {
+            safeguarding_status,
+            missed_visit_warning,
             child_id: c.child_id.to_string(),
             given_name: c.given_name,
             family_name: c.family_name,
@@ -340,7 +360,7 @@ impl Store {
     }
 
     /// After a change to `id`: tell the observers.
-    fn changed(&self, id: RecordId) {
+    pub(crate) fn changed(&self, id: RecordId) {
         self.observers.notify(&self.core, Some(id));
     }
 

@@ -186,6 +186,14 @@ pub struct Banner {
     pub nhs_number: Option<String>,
     /// Alerts (dogs, lone working, medical…).
     pub alerts: Vec<String>,
+    /// The child's safeguarding status (§3.7), `Unknown` when never set.
+    pub safeguarding_status: crate::care::SafeguardingStatus,
+    /// The status as shown ("Child protection plan" …).
+    pub safeguarding_label: String,
+    /// The allocated social worker and how to reach them.
+    pub social_worker: Option<String>,
+    /// Warnings about the child every record shows (`CH-VISIT-MISSED`).
+    pub warnings: Vec<ValidationIssue>,
 }
 
 impl From<CoreBanner> for Banner {
@@ -196,6 +204,10 @@ impl From<CoreBanner> for Banner {
             date_of_birth: b.date_of_birth.map(|d| d.to_string()),
             nhs_number: b.nhs_number,
             alerts: b.alerts,
+            safeguarding_status: b.safeguarding_status.into(),
+            safeguarding_label: b.safeguarding_label,
+            social_worker: b.social_worker,
+            warnings: b.warnings.into_iter().map(ValidationIssue::from).collect(),
         }
     }
 }

@@ -30,6 +30,8 @@ REQUIRED_CODES = {
                                   "reflex-order", "filler-order", "instance-order", "option"},
     ("DeviceRequest", "priority"): {"routine", "urgent", "asap", "stat"},
     ("AuditEvent", "action"): {"C", "R", "U", "D", "E"},
+    ("Encounter", "status"): {"planned", "arrived", "triaged", "in-progress", "onleave",
+                              "finished", "cancelled", "entered-in-error", "unknown"},
     ("AuditEvent", "outcome"): {"0", "4", "8", "12"},
 }
 

@@ -2,6 +2,7 @@
 function fed hostile input, which must give typed errors, never a crash."""
 import datetime
 import os
+import enum
 import inspect
 import typing
 import uuid
@@ -125,7 +126,34 @@ def hostile_values(annotation):
         return [[hv.Amendment(path=s, new_value_json=s) for s in HOSTILE_STRINGS[:6]]]
     if annotation is hv.TransitionDetails or annotation == "TransitionDetails":
         return [hv.TransitionDetails(reason="", event_date="32/13/2026", outcome="maybe")]
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return list(annotation)
+    if annotation in RECORD_INPUTS:
+        return hostile_records(annotation)
     return None
+
+
+# Typed input records (visits, safeguarding, carer training): every field a hostile value.
+RECORD_INPUTS = (
+    hv.VisitPlanInput,
+    hv.VisitResultInput,
+    hv.SafeguardingUpdate,
+    hv.SafeguardingConcernInput,
+    hv.CarerTrainingInput,
+)
+
+
+def hostile_records(cls):
+    params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+    hints = typing.get_type_hints(cls.__init__, globalns=vars(hv))
+    out = []
+    for k in range(3):
+        kwargs = {}
+        for p in params:
+            values = hostile_values(hints.get(p.name)) or [None]
+            kwargs[p.name] = values[k % len(values)]
+        out.append(cls(**kwargs))
+    return out
 
 
 class Recorder(hv.CaseloadObserver, hv.RecordObserver):

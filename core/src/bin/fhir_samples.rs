@@ -14,11 +14,13 @@ use homevisit_core::{
     doc::FieldAmendment,
     fhir::{self, ChildRecords, ExportContext},
     model::{
+        assessment::VisitLocation,
         common::Service,
         equipment::{Category, Status},
         user::{Actor, Role},
+        visit::VisitOutcome,
     },
-    records::{FieldValue, Records, SystemClock},
+    records::{FieldValue, Records, SystemClock, VisitPlan, VisitResult},
     rules::{config::RulesConfig, workflow::TransitionInput},
     store::Store,
     Error, RecordId,
@@ -95,6 +97,47 @@ fn run(out: &std::path::Path) -> R<usize> {
         draft,
         "sections.B.presenting_concerns",
         "Difficulty with stairs",
+    )?;
+    // Visits (DOMAIN.md §3.7) export as Encounters: one seen (linked to its form), one not
+    // brought, one planned.
+    ot.record_visit(
+        c1,
+        &VisitPlan {
+            planned_on: today,
+            planned_time: None,
+            place: VisitLocation::ChildHome,
+            visitor_name: Some("A. Therapist".into()),
+        },
+        &VisitResult {
+            outcome: VisitOutcome::Seen,
+            reason: None,
+            follow_up: None,
+            assessment_id: Some(draft),
+        },
+    )?;
+    ot.record_visit(
+        c1,
+        &VisitPlan {
+            planned_on: today,
+            planned_time: None,
+            place: VisitLocation::ClinicRedgrave,
+            visitor_name: None,
+        },
+        &VisitResult {
+            outcome: VisitOutcome::WasNotBrought,
+            reason: Some("Not brought to clinic".into()),
+            follow_up: Some("Phoned the family; rebooked".into()),
+            assessment_id: None,
+        },
+    )?;
+    ot.plan_visit(
+        c1,
+        &VisitPlan {
+            planned_on: today,
+            planned_time: None,
+            place: VisitLocation::School,
+            visitor_name: None,
+        },
     )?;
     let eie = ot.create_assessment(c1, Service::Health)?;
     ot.mark_entered_in_error(eie, "Filed under the wrong child")?;

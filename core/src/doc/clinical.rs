@@ -27,6 +27,17 @@ const CHILD_CLINICAL: &[&str] = &[
     // "each weight entry": the value and the date it was measured.
     "weights.*.value_kg",
     "weights.*.measured_on",
+    // Safeguarding (§3.7): the status and the authority a looked-after child is with.
+    "safeguarding.status",
+    "safeguarding.looked_after_by",
+    // Each visit's date, place, outcome and linked assessment.
+    "visits.*.planned_on",
+    "visits.*.place",
+    "visits.*.outcome",
+    "visits.*.assessment_id",
+    // Each concern's recipient and date.
+    "safeguarding_concerns.*.raised_with",
+    "safeguarding_concerns.*.raised_on",
 ];
 
 /// Clinical fields of the referral (DOMAIN.md §6, "referral").
@@ -91,6 +102,13 @@ const RISK_CLINICAL: &[&str] = &[
     "lifting_equipment.*.next_exam_due_on",
     "review_due_on",
     "task_stopped_pending_review",
+    // Carer training (§3.5): what the record says someone is competent on, and until when.
+    "carer_training.*.task_id",
+    "carer_training.*.hoist_id",
+    "carer_training.*.sling_id",
+    "carer_training.*.competent",
+    "carer_training.*.trained_on",
+    "carer_training.*.review_due_on",
 ];
 
 /// Clinical fields of the equipment request (DOMAIN.md §6, "equipment request").
@@ -111,11 +129,18 @@ const RISK_UNITS: &[&[&str]] = &[&["child_weight_kg", "child_weight_measured_on"
 const EQUIPMENT_UNITS: &[&[&str]] = &[&["measurements.*.value", "measurements.*.measured_on"]];
 
 /// Free-text fields (`CF-TEXT`: notes, justifications, concerns, child's views, goals).
-const CHILD_TEXT: &[&str] = &["alerts.*.text", "siblings.*.needs_note"];
+const CHILD_TEXT: &[&str] = &[
+    "alerts.*.text",
+    "siblings.*.needs_note",
+    "visits.*.reason",
+    "visits.*.follow_up",
+    "safeguarding_concerns.*.concern",
+];
 const REFERRAL_TEXT: &[&str] = &["closure_reason"];
 const ASSESSMENT_TEXT: &[&str] = &[
     "sections.B.presenting_concerns",
     "sections.B.child_views",
+    "sections.B.child_views_observed_how",
     "sections.B.communication",
     "sections.C.areas.*.notes",
     "sections.E.current_seating",
@@ -138,7 +163,15 @@ const EQUIPMENT_TEXT: &[&str] = &["clinical_justification"];
 /// would show only one.
 pub(crate) fn skeleton(schema: Schema) -> &'static [&'static str] {
     match schema {
-        Schema::Child => &["carers", "siblings", "weights", "alerts"],
+        Schema::Child => &[
+            "carers",
+            "siblings",
+            "weights",
+            "alerts",
+            "visits",
+            "safeguarding",
+            "safeguarding_concerns",
+        ],
         Schema::Referral => &["referrer"],
         Schema::Assessment => &[
             "sections",
@@ -166,7 +199,13 @@ pub(crate) fn skeleton(schema: Schema) -> &'static [&'static str] {
             "sections.J",
             "sections.J.addenda",
         ],
-        Schema::RiskAssessment => &["tileo", "tasks", "lifting_equipment", "addenda"],
+        Schema::RiskAssessment => &[
+            "tileo",
+            "tasks",
+            "lifting_equipment",
+            "carer_training",
+            "addenda",
+        ],
         Schema::EquipmentRequest => &["items", "measurements", "transitions", "adaptation_work"],
     }
 }
@@ -256,6 +295,22 @@ mod tests {
             Schema::RiskAssessment,
             &segs("tasks.t.controls.c.text")
         ));
+    }
+
+    #[test]
+    fn cf_clinical_visit_outcome_and_safeguarding_status_are_clinical_reasons_are_text() {
+        assert!(is_clinical(Schema::Child, &segs("visits.v1.outcome")));
+        assert!(is_clinical(Schema::Child, &segs("safeguarding.status")));
+        assert!(is_clinical(
+            Schema::RiskAssessment,
+            &segs("carer_training.t1.competent")
+        ));
+        assert!(is_text(Schema::Child, &segs("visits.v1.follow_up")));
+        assert!(is_text(
+            Schema::Assessment,
+            &segs("sections.B.child_views_observed_how")
+        ));
+        assert!(skeleton(Schema::Child).contains(&"visits"));
     }
 
     #[test]

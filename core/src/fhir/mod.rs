@@ -14,11 +14,12 @@ use uuid::Uuid;
 
 use crate::{
     model::{
-        assessment::Assessment,
+        assessment::{Assessment, VisitLocation},
         child::Child,
         common::{live, Item, RecordStatus, SignState, Signature},
         equipment::{EquipmentRequest, Status},
         risk::RiskAssessment,
+        visit::{Visit, VisitOutcome},
     },
     rules::{
         dates::format_instant,
@@ -519,6 +520,69 @@ fn derived_id(parts: &str) -> Uuid {
     Uuid::from_bytes(b)
 }
 
+/// A visit on the child record (DOMAIN.md §3.7) as an R4 `Encounter`: seen → `finished`,
+/// no access / was not brought / cancelled → `cancelled`, no outcome yet → `planned`; class
+/// `HH` (home health) at the child's home, else `AMB`; the exact outcome in the local code
+/// system `<base>/CodeSystem/visit-outcome`, the reason a child was not seen in
+/// `<base>/StructureDefinition/visit-not-seen-reason`; a seen visit's assessment as
+/// `QuestionnaireResponse` in `extension` `<base>/StructureDefinition/visit-assessment`.
+pub fn encounter(child: &Child, visit: &Item<Visit>, base: &str) -> Json {
+    let v = &visit.data;
+    let status = match v.outcome {
+        None => "planned",
+        Some(VisitOutcome::Seen) => "finished",
+        Some(_) => "cancelled",
+    };
+    let (class_code, class_display) = if v.place == Some(VisitLocation::ChildHome) {
+        ("HH", "home health")
+    } else {
+        ("AMB", "ambulatory")
+    };
+    let mut extensions = Vec::new();
+    if let Some(o) = v.outcome {
+        extensions.push(json!({
+            "url": format!("{base}/StructureDefinition/visit-outcome"),
+            "valueCoding": {
+                "system": format!("{base}/CodeSystem/visit-outcome"),
+                "code": code(&o),
+                "display": crate::rules::visits::outcome_label(o),
+            }
+        }));
+    }
+    if let Some(r) = v.reason.as_deref().filter(|r| !r.trim().is_empty()) {
+        extensions.push(json!({
+            "url": format!("{base}/StructureDefinition/visit-not-seen-reason"),
+            "valueString": r,
+        }));
+    }
+    if let Some(a) = v.assessment_id {
+        extensions.push(json!({
+            "url": format!("{base}/StructureDefinition/visit-assessment"),
+            "valueReference": { "reference": format!("QuestionnaireResponse/{a}") },
+        }));
+    }
+    let mut e = Map::new();
+    e.insert("resourceType".into(), json!("Encounter"));
+    e.insert("id".into(), json!(visit.item_id.to_string()));
+    if !extensions.is_empty() {
+        e.insert("extension".into(), Json::Array(extensions));
+    }
+    e.insert("status".into(), json!(status));
+    e.insert(
+        "class".into(),
+        json!({
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            "code": class_code,
+            "display": class_display,
+        }),
+    );
+    e.insert("subject".into(), patient_ref(child));
+    if let Some(on) = v.planned_on {
+        e.insert("period".into(), json!({ "start": on.to_string() }));
+    }
+    Json::Object(e)
+}
+
 /// Whether a record is entered in error (`FX-EIE`).
 fn eie(status: &RecordStatus) -> bool {
     !status.is_active()
@@ -542,6 +606,9 @@ pub fn export_child(records: ChildRecords<'_>, ctx: &ExportContext) -> Json {
         .iter()
         .max_by_key(|w| w.data.measured_on)
         .map(|w| w.item_id);
+    for v in live(&child.visits) {
+        entries.push(entry(encounter(child, v, base)));
+    }
     for a in records.assessments {
         let target = format!("QuestionnaireResponse/{}", a.envelope.id);
         entries.push(entry(questionnaire_response(child, a, base)));

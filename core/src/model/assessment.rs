@@ -85,6 +85,18 @@ pub struct Sections {
     pub j: SectionJ,
 }
 
+/// How the child's views were recorded (`HV-B-VOICE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChildViewsMode {
+    /// The child gave their views (in `child_views`).
+    Given,
+    /// Non-verbal: views observed (how, in `child_views_observed_how`).
+    NonVerbalObserved,
+    /// The child declined to give views.
+    Declined,
+}
+
 /// Where the visit took place (`S-HOME-VISIT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -246,6 +258,13 @@ pub struct SectionB {
     /// The child's own voice (free text).
     #[serde(default)]
     pub child_views: Option<String>,
+    /// How the child's views were recorded (`HV-B-VOICE`): given, non-verbal and observed, or
+    /// declined.
+    #[serde(default)]
+    pub child_views_mode: Option<ChildViewsMode>,
+    /// How non-verbal views were observed (free text).
+    #[serde(default)]
+    pub child_views_observed_how: Option<String>,
     /// Communication (free text).
     #[serde(default)]
     pub communication: Option<String>,

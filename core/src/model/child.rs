@@ -9,7 +9,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::common::{item_list, live, Envelope, Item, Record, Schema};
+use super::{
+    common::{item_list, live, Envelope, Item, Record, Schema},
+    visit::{Safeguarding, SafeguardingConcern, SafeguardingStatus, Visit},
+};
 use crate::{
     ids::RecordId,
     rules::{config::LeapDayBirthday, dates, nhs},
@@ -82,6 +85,15 @@ pub struct Child {
     /// Date of death, if the child has died (DOB ≤ d ≤ today; drives retention).
     #[serde(default)]
     pub deceased_on: Option<NaiveDate>,
+    /// Visits and their outcomes (DOMAIN.md §3.7, `CH-VISIT-MISSED`).
+    #[serde(default, with = "item_list")]
+    pub visits: Vec<Item<Visit>>,
+    /// Safeguarding status and the allocated social worker (§3.7), on every record's banner.
+    #[serde(default)]
+    pub safeguarding: Option<Safeguarding>,
+    /// Safeguarding concerns raised: what, to whom, when, reference (§3.7).
+    #[serde(default, with = "item_list")]
+    pub safeguarding_concerns: Vec<Item<SafeguardingConcern>>,
 }
 
 impl Record for Child {
@@ -116,6 +128,9 @@ impl Child {
             alerts: Vec::new(),
             info_sharing_consent: None,
             deceased_on: None,
+            visits: Vec::new(),
+            safeguarding: None,
+            safeguarding_concerns: Vec::new(),
         }
     }
 
@@ -140,6 +155,14 @@ impl Child {
     /// added last. This is the weight M&H and equipment rules compare against.
     pub fn latest_weight(&self) -> Option<&Item<WeightEntry>> {
         live(&self.weights).max_by_key(|w| (w.data.measured_on, w.added_at, w.item_id))
+    }
+
+    /// The safeguarding status, `Unknown` when never set (§3.7).
+    pub fn safeguarding_status(&self) -> SafeguardingStatus {
+        self.safeguarding
+            .as_ref()
+            .and_then(|s| s.status)
+            .unwrap_or(SafeguardingStatus::Unknown)
     }
 
     /// Whether at least one carer is recorded (needed to sign an assessment, §3.2).

@@ -9,4 +9,6 @@ pub mod common;
 pub mod equipment;
 pub mod referral;
 pub mod risk;
+pub mod training;
 pub mod user;
+pub mod visit;

@@ -73,6 +73,40 @@ pub struct Referral {
     /// Why the episode ended.
     #[serde(default)]
     pub closure_reason: Option<String>,
+    /// Health: the tier of the graduated offer an accepted referral receives (`H-OFFER-TIER`).
+    #[serde(default)]
+    pub outcome_tier: Option<OfferTier>,
+    /// An outcome accepted outside the criteria as a recorded exception (`RK-ELIG-OVERRIDE`).
+    #[serde(default)]
+    pub eligibility_override: Option<EligibilityOverride>,
+}
+
+/// The tiers of the health service's graduated offer (DOMAIN.md §2.1, `H-OFFER-TIER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferTier {
+    /// Universal: information and resources for everyone.
+    Universal,
+    /// Targeted: groups, training and advice for those who need more.
+    Targeted,
+    /// Specialist: individual assessment and intervention.
+    Specialist,
+}
+
+/// A referral accepted outside the criteria (`RK-ELIG-OVERRIDE`): who, in what role, why and
+/// when. Shown as "accepted by exception" wherever the referral is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EligibilityOverride {
+    /// Who accepted it.
+    pub by: Uuid,
+    /// Their role.
+    pub role: crate::model::user::Role,
+    /// Why (1–500 characters).
+    pub reason: String,
+    /// The local date of the decision.
+    pub on: NaiveDate,
+    /// When it was recorded (UTC).
+    pub at: DateTime<Utc>,
 }
 
 impl Record for Referral {
@@ -104,6 +138,8 @@ impl Referral {
             disposition: None,
             closed_on: None,
             closure_reason: None,
+            outcome_tier: None,
+            eligibility_override: None,
         }
     }
 
@@ -324,6 +360,11 @@ pub enum Signpost {
     WheelchairService,
     /// The behaviour support teams (`S-BEHAVIOUR-GATE`).
     BehaviourSupportTeams,
+    /// The paediatric OT service of the area the child's GP is in (`H-ELIG-GP`).
+    OwnAreaService,
+    /// Adult OT and social-care services, for a young person past the age limit
+    /// (`H-ELIG-AGE`).
+    AdultServices,
 }
 
 /// A part of a referral the service does not do (§2.2 step 5). It never blocks alone.

@@ -10,9 +10,12 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::common::{
-    item_list, sign_state, Addendum, Countersignature, Envelope, Item, Record, Schema, SignState,
-    Signature, YesNo,
+use super::{
+    common::{
+        item_list, sign_state, Addendum, Countersignature, Envelope, Item, Record, Schema,
+        SignState, Signature, YesNo,
+    },
+    training::CarerTraining,
 };
 
 /// An M&H risk assessment record (`homevisit/risk_assessment`).
@@ -57,6 +60,9 @@ pub struct RiskAssessment {
     /// Whether the task is stopped until review (needed with an Extreme residual).
     #[serde(default)]
     pub task_stopped_pending_review: Option<bool>,
+    /// Who was trained on which task, hoist and sling (`MH-CARER-TRAINED`).
+    #[serde(default, with = "item_list")]
+    pub carer_training: Vec<Item<CarerTraining>>,
     /// The signature.
     #[serde(default)]
     pub signature: Option<Signature>,
@@ -92,6 +98,7 @@ impl RiskAssessment {
             lifting_equipment: Vec::new(),
             review_due_on: None,
             task_stopped_pending_review: None,
+            carer_training: Vec::new(),
             signature: None,
             countersignature: None,
             addenda: Vec::new(),

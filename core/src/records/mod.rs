@@ -6,6 +6,7 @@
 //! The FFI crate wraps [`Records`] thinly; app logic never reaches past it.
 
 pub mod input;
+mod care;
 mod validation;
 
 use std::sync::Arc;
@@ -15,7 +16,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-pub use self::validation::ValidationReport;
+pub use self::{
+    care::{CaseloadItem, ConcernInput, SafeguardingInput, TrainingInput, VisitPlan, VisitResult},
+    validation::ValidationReport,
+};
 use crate::{
     doc::{self, clinical, Conflict, FieldAmendment, HistoryEntry, Scalar, SignRace},
     error::{Error, Result},
@@ -27,6 +31,7 @@ use crate::{
         equipment::{Category, EquipmentRequest, Status},
         referral::{EligibilityOutcome, Referral},
         user::{Actor, Role},
+        visit::SafeguardingStatus,
     },
     rules::{
         config::RulesConfig,
@@ -36,6 +41,7 @@ use crate::{
         issue::check_ack_reason,
         nhs,
         record_keeping::{AuditAction, AuditEntry},
+        visits,
         workflow::{self, TransitionInput, WorkflowContext},
     },
     store::{LoggedAudit, Store},
@@ -92,6 +98,14 @@ pub struct Banner {
     pub nhs_number: Option<String>,
     /// Alert texts (dogs, lone working, medical…).
     pub alerts: Vec<String>,
+    /// The child's safeguarding status (§3.7), `Unknown` when never set.
+    pub safeguarding_status: SafeguardingStatus,
+    /// The status as the banner shows it ("Child protection plan" …).
+    pub safeguarding_label: String,
+    /// The allocated social worker's name and phone or email, when recorded.
+    pub social_worker: Option<String>,
+    /// Warnings about the child every record shows: `CH-VISIT-MISSED`.
+    pub warnings: Vec<crate::rules::issue::Issue>,
 }
 
 /// A record as the app shows it: the banner, the effective content (addenda applied), its
@@ -637,6 +651,27 @@ impl Records {
             alerts: crate::model::common::live(&child.alerts)
                 .map(|a| input::neutralise(&a.data.text, input::TEXT_MAX_CHARS))
                 .collect(),
+            safeguarding_status: child.safeguarding_status(),
+            safeguarding_label: visits::status_label(Some(child.safeguarding_status())).into(),
+            social_worker: child
+                .safeguarding
+                .as_ref()
+                .and_then(|s| s.social_worker.as_ref())
+                .and_then(|w| {
+                    let name = w.name.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+                    let how = [w.phone.as_deref(), w.email.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .map(str::trim)
+                        .find(|s| !s.is_empty());
+                    Some(match how {
+                        Some(h) => format!("{name} ({h})"),
+                        None => name.to_owned(),
+                    })
+                }),
+            warnings: visits::missed_visit_warning(&child, &self.config)
+                .into_iter()
+                .collect(),
         })
     }
 
@@ -777,7 +812,13 @@ impl Records {
             eligibility::snapshot(outcome.clone(), as_of, self.now(), self.actor.user_id);
         let snapshot_json = serde_json::to_value(&snapshot)
             .map_err(|e| Error::Internal(format!("eligibility snapshot: {e}")))?;
-        let disposition = eligibility::disposition_for(service, &outcome);
+        // An accepted exception (`RK-ELIG-OVERRIDE`) survives re-evaluation: the snapshot
+        // keeps the computed outcome beside it.
+        let disposition = if referral.eligibility_override.is_some() {
+            crate::model::referral::Disposition::Accepted
+        } else {
+            eligibility::disposition_for(service, &outcome)
+        };
         let disposition_json = serde_json::to_value(disposition)
             .map_err(|e| Error::Internal(format!("disposition: {e}")))?;
         self.edit(referral_id, |d, actor, at| {

@@ -24,6 +24,7 @@ use crate::{
         fields::{worst_case, OpenConflict, Stage},
         issue::{blocking, Issue},
         mh::{self, MhContext},
+        referral_outcome, training, visits, voice,
     },
 };
 
@@ -62,8 +63,13 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
         Schema::Child => {
             let child: Child = r.typed(id)?;
             let others = team_children(r, id)?;
+            let config = r.config.clone();
             run(&child, &conflicts, |c: &Child| {
-                validate_child(c, &others, today, stage)
+                let mut out = validate_child(c, &others, today, stage);
+                out.extend(visits::validate_visits(c));
+                out.extend(visits::validate_safeguarding(c, today));
+                out.extend(visits::missed_visit_warning(c, &config));
+                out
             })?
         }
         Schema::Referral => {
@@ -71,7 +77,9 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
             let child = child_of(r, &referral)?;
             let config = r.config.clone();
             let mut out = run(&referral, &conflicts, |x: &Referral| {
-                validate_referral(x, &child, today, stage, &config)
+                let mut out = validate_referral(x, &child, today, stage, &config);
+                out.extend(referral_outcome::validate_offer_tier(x, stage));
+                out
             })?;
             if let Some(service) = referral.service {
                 let as_of = eligibility::triage_as_of(&referral).unwrap_or(today);
@@ -94,7 +102,9 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
                 sign_date: Some(today),
             };
             run(&a, &conflicts, |x: &Assessment| {
-                assessment::validate(x, &ctx)
+                let mut out = assessment::validate(x, &ctx);
+                out.extend(voice::validate(x, service, stage));
+                out
             })?
         }
         Schema::RiskAssessment => {
@@ -112,7 +122,11 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
                 child_weights: &weights,
                 thresholds: r.config.thresholds(),
             };
-            run(&ra, &conflicts, |x: &RiskAssessment| mh::validate(x, &ctx))?
+            run(&ra, &conflicts, |x: &RiskAssessment| {
+                let mut out = mh::validate(x, &ctx);
+                out.extend(training::validate(x, stage));
+                out
+            })?
         }
         Schema::EquipmentRequest => {
             let req: EquipmentRequest = r.typed(id)?;

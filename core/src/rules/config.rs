@@ -87,6 +87,9 @@ pub struct RulesConfig {
     pub fhir_base_url: String,
     /// §9 Q8: the council's retention schedule for social-care records.
     pub social_care_retention: SocialCareRetention,
+    /// §9 Q13: two missed visits (no access, was not brought) at most this many days apart
+    /// raise `CH-VISIT-MISSED`, 1–730.
+    pub missed_visit_window_days: i64,
 }
 
 impl Default for RulesConfig {
@@ -105,6 +108,7 @@ impl Default for RulesConfig {
             tier2_cost_pence: 100_000,
             fhir_base_url: DEFAULT_FHIR_BASE_URL.to_owned(),
             social_care_retention: SocialCareRetention::default(),
+            missed_visit_window_days: super::visits::DEFAULT_MISSED_VISIT_WINDOW_DAYS,
         }
     }
 }
@@ -183,6 +187,13 @@ impl RulesConfig {
         if !url.starts_with("https://") || url.len() <= "https://".len() || url.ends_with('/') {
             return Err(bad(format!(
                 "fhir_base_url must be an https URL without a trailing slash (got `{url}`)"
+            )));
+        }
+        let (lo, hi) = super::visits::MISSED_VISIT_WINDOW_RANGE;
+        if !(lo..=hi).contains(&self.missed_visit_window_days) {
+            return Err(bad(format!(
+                "missed_visit_window_days must be {lo} to {hi} days (got {})",
+                self.missed_visit_window_days
             )));
         }
         let r = self.social_care_retention;

@@ -174,8 +174,16 @@ fn health(
             h_ref_source(referral, config),
             Some(Signpost::AskProfessionalToRefer),
         ),
-        RuleResult::new("H-ELIG-AGE", h_elig_age(child, as_of), None),
-        RuleResult::new("H-ELIG-GP", h_elig_gp(child), None),
+        RuleResult::new(
+            "H-ELIG-AGE",
+            h_elig_age(child, as_of),
+            Some(Signpost::AdultServices),
+        ),
+        RuleResult::new(
+            "H-ELIG-GP",
+            h_elig_gp(child),
+            Some(Signpost::OwnAreaService),
+        ),
         RuleResult::new("H-ELIG-NEED", h_elig_need(referral), None),
         RuleResult::new(
             "H-EXCL-SENSORY",

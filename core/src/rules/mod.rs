@@ -12,4 +12,8 @@ pub mod issue;
 pub mod mh;
 pub mod nhs;
 pub mod record_keeping;
+pub mod referral_outcome;
+pub mod training;
+pub mod visits;
+pub mod voice;
 pub mod workflow;

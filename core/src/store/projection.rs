@@ -16,7 +16,11 @@ use crate::{
     doc,
     error::Result,
     ids::RecordId,
-    model::common::{Schema, SignState},
+    model::{
+        common::{Schema, SignState},
+        visit::VisitOutcome,
+    },
+    rules::visits::closest_missed_gap_days,
 };
 
 /// The `schema` code of a record whose document names none.
@@ -67,6 +71,35 @@ pub struct ChildProjection {
     pub date_of_birth: Option<String>,
     /// NHS number, ten digits without spaces.
     pub nhs_number: Option<String>,
+    /// Safeguarding status code (`child_protection_plan` …), when set (DOMAIN.md §3.7).
+    pub safeguarding_status: Option<String>,
+    /// The smallest gap in days between two missed visits (no access, was not brought), when
+    /// there are two; `CH-VISIT-MISSED` compares it with the configured window.
+    pub missed_visit_gap_days: Option<i64>,
+}
+
+/// The closest gap between two missed visits in the child document's `visits` item map, read
+/// tolerantly: an item that does not fit the model is skipped, never fatal.
+fn missed_visit_gap_days(doc: &AutoCommit) -> Option<i64> {
+    let Ok(Some(Json::Object(items))) = doc::value_at(doc, "visits", None) else {
+        return None;
+    };
+    let mut dates: Vec<chrono::NaiveDate> = items
+        .values()
+        .filter(|v| {
+            v.get("removed_at").is_none_or(Json::is_null)
+                && v.get("removed_by").is_none_or(Json::is_null)
+        })
+        .filter(|v| {
+            v.get("outcome")
+                .cloned()
+                .and_then(|o| serde_json::from_value::<VisitOutcome>(o).ok())
+                .is_some_and(VisitOutcome::is_missed)
+        })
+        .filter_map(|v| v.get("planned_on")?.as_str()?.parse().ok())
+        .collect();
+    dates.sort();
+    closest_missed_gap_days(&dates)
 }
 
 /// A root-level (or dotted) string value; anything else, or a path a hostile peer made
@@ -136,6 +169,8 @@ pub fn project(id: RecordId, doc: &mut AutoCommit) -> Result<Projection> {
             preferred_name: name_at(doc, "preferred_name"),
             date_of_birth: text_at(doc, "date_of_birth"),
             nhs_number: nhs,
+            safeguarding_status: text_at(doc, "safeguarding.status"),
+            missed_visit_gap_days: missed_visit_gap_days(doc),
         })
     } else {
         None
@@ -148,8 +183,15 @@ pub fn project(id: RecordId, doc: &mut AutoCommit) -> Result<Projection> {
     } else {
         None
     };
+    let overridden = schema == Some(Schema::Referral)
+        && matches!(
+            doc::value_at(doc, "eligibility_override", None),
+            Ok(Some(Json::Object(_)))
+        );
     let status = match sign_state {
         Some(s) => sign_state_code(s).to_owned(),
+        // A referral accepted outside the criteria is listed as such (`RK-ELIG-OVERRIDE`).
+        None if overridden && state == "active" => "accepted_by_exception".to_owned(),
         None if schema == Some(Schema::EquipmentRequest) && state == "active" => {
             equipment_status(doc).unwrap_or_else(|| state.clone())
         }
@@ -238,10 +280,12 @@ pub(crate) fn write(conn: &Connection, p: &Projection, sync_status: SyncStatus) 
             let row: i64 = conn
                 .query_row(
                     "INSERT INTO children(id, given_name, family_name, preferred_name,
-                                          date_of_birth, nhs_number)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                                          date_of_birth, nhs_number, safeguarding_status,
+                                          missed_visit_gap_days)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                      ON CONFLICT(id) DO UPDATE SET given_name = ?2, family_name = ?3,
-                        preferred_name = ?4, date_of_birth = ?5, nhs_number = ?6
+                        preferred_name = ?4, date_of_birth = ?5, nhs_number = ?6,
+                        safeguarding_status = ?7, missed_visit_gap_days = ?8
                      RETURNING row",
                     params![
                         key,
@@ -249,7 +293,9 @@ pub(crate) fn write(conn: &Connection, p: &Projection, sync_status: SyncStatus) 
                         c.family_name,
                         c.preferred_name,
                         c.date_of_birth,
-                        c.nhs_number
+                        c.nhs_number,
+                        c.safeguarding_status,
+                        c.missed_visit_gap_days
                     ],
                     |r| r.get(0),
                 )

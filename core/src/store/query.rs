@@ -66,6 +66,18 @@ pub struct CaseloadEntry {
     /// Those of the child's records (and the child record) with rule-breach flags
     /// (`CF-RULE-BREACH`): a change someone should look at.
     pub flagged_count: u32,
+    /// Safeguarding status code (`child_protection_plan` …), when set (DOMAIN.md §3.7).
+    pub safeguarding_status: Option<String>,
+    /// The smallest gap in days between two missed visits, when there are two.
+    pub missed_visit_gap_days: Option<i64>,
+}
+
+impl CaseloadEntry {
+    /// Whether `CH-VISIT-MISSED` applies with the team's window (`missed_visit_window_days`):
+    /// two missed visits at most that many days apart.
+    pub fn missed_visit_warning(&self, window_days: i64) -> bool {
+        crate::rules::visits::gap_within_window(self.missed_visit_gap_days, window_days)
+    }
 }
 
 fn record_id(s: &str) -> rusqlite::Result<RecordId> {
@@ -176,7 +188,8 @@ SELECT c.id, c.given_name, c.family_name, c.preferred_name, c.date_of_birth, c.n
        coalesce(agg.conflicts, 0) + (cr.conflict_count > 0),
        coalesce(agg.unsynced, 0) + (cr.sync_status IN ('local_only', 'pending')),
        coalesce(agg.awaiting, 0),
-       coalesce(agg.flagged, 0) + (cr.flag_count > 0)
+       coalesce(agg.flagged, 0) + (cr.flag_count > 0),
+       c.safeguarding_status, c.missed_visit_gap_days
 FROM children c
 JOIN records cr ON cr.id = c.id
 LEFT JOIN (
@@ -205,6 +218,8 @@ fn caseload_entry(row: &Row<'_>) -> rusqlite::Result<CaseloadEntry> {
         unsynced_count: row.get(8)?,
         awaiting_signature_count: row.get(9)?,
         flagged_count: row.get(10)?,
+        safeguarding_status: row.get(11)?,
+        missed_visit_gap_days: row.get(12)?,
     })
 }
 

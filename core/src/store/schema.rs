@@ -11,6 +11,13 @@
 //!   names and NHS numbers (`children_fts`, FTS5), filled from the existing `children` rows.
 //! - **v3**: the local audit log (`audit_log`, `RK-AUDIT`): who viewed, printed or exported
 //!   which record, written offline too, append-only (triggers refuse edits and deletions).
+//! - **v4**: rule-breach flags per record (`records.flag_count`, `CF-RULE-BREACH`) for lists
+//!   and the caseload.
+//! - **v5**: what the caseload shows about a child's safeguarding (DOMAIN.md §3.7): the
+//!   status (`children.safeguarding_status`) and the smallest gap in days between two missed
+//!   visits (`children.missed_visit_gap_days`), from which `CH-VISIT-MISSED` is read with the
+//!   team's configured window. Rows written before v5 start empty (no earlier version recorded
+//!   visits or a status); `rebuild_projections` recomputes them from the documents.
 
 use rusqlite::{Connection, Transaction};
 
@@ -18,7 +25,7 @@ use super::db::SqlResult;
 use crate::error::{Error, Result};
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: i64 = 4;
+pub const CURRENT_VERSION: i64 = 5;
 
 /// Version 1.
 ///
@@ -130,6 +137,12 @@ BEGIN
 END;
 ";
 
+/// Version 5: safeguarding status and missed-visit gap on the caseload (`CH-VISIT-MISSED`).
+const V5: &str = "
+ALTER TABLE children ADD COLUMN safeguarding_status TEXT;     -- §3.7 code, NULL = never set
+ALTER TABLE children ADD COLUMN missed_visit_gap_days INTEGER; -- NULL = fewer than two missed
+";
+
 /// The trigger that refuses deletions from the audit log; `wipe` drops and recreates it
 /// inside its own transaction (a revoked device loses everything, audit log included).
 pub(crate) const AUDIT_NO_DELETE: &str = "
@@ -186,6 +199,10 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 4,
         apply: |tx| tx.execute_batch(V4),
+    },
+    Migration {
+        version: 5,
+        apply: |tx| tx.execute_batch(V5),
     },
 ];
 

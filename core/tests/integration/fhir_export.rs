@@ -335,3 +335,75 @@ fn audit_device(audit: &Json) -> Uuid {
         .parse()
         .unwrap()
 }
+
+#[test]
+fn visits_export_as_encounters_seen_finished_not_brought_cancelled_planned_planned() {
+    use homevisit_core::{
+        model::{assessment::VisitLocation, visit::VisitOutcome},
+        records::{VisitPlan, VisitResult},
+    };
+    let w = World::new();
+    let ot = w.user(Role::Ot);
+    let c = child_with(&ot, "9434765919", true);
+    let a = ot.create_assessment(c, Service::Health).unwrap();
+    let plan = |place| VisitPlan {
+        planned_on: d("2026-03-02"),
+        planned_time: None,
+        place,
+        visitor_name: None,
+    };
+    let seen = VisitResult {
+        outcome: VisitOutcome::Seen,
+        reason: None,
+        follow_up: None,
+        assessment_id: Some(a),
+    };
+    let not_brought = VisitResult {
+        outcome: VisitOutcome::WasNotBrought,
+        reason: Some("Not brought to clinic".into()),
+        follow_up: Some("Rebooked".into()),
+        assessment_id: None,
+    };
+    ot.record_visit(c, &plan(VisitLocation::ChildHome), &seen)
+        .unwrap();
+    ot.record_visit(c, &plan(VisitLocation::ClinicRedgrave), &not_brought)
+        .unwrap();
+    ot.plan_visit(c, &plan(VisitLocation::School)).unwrap();
+    let child: Child = ot.typed(c).unwrap();
+    let bundle = fhir::export_child(
+        ChildRecords {
+            child: &child,
+            assessments: &[],
+            risk_assessments: &[],
+            equipment_requests: &[],
+        },
+        &ctx(),
+    );
+    let encounters: Vec<&Json> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Encounter")
+        .collect();
+    let got: Vec<(&str, &str)> = encounters
+        .iter()
+        .map(|e| (e["status"].as_str().unwrap(), e["class"]["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [("finished", "HH"), ("cancelled", "AMB"), ("planned", "AMB")]
+    );
+    assert_eq!(encounters[0]["subject"], bundle["entry"][0]["resource"]["id"].as_str().map(|id| json!({"reference": format!("Patient/{id}")})).unwrap());
+    assert!(encounters[0]["extension"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["valueReference"]["reference"] == format!("QuestionnaireResponse/{a}")));
+    assert!(encounters[1]["extension"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["valueCoding"]["code"] == "was_not_brought"));
+    assert_eq!(encounters[2]["period"]["start"], "2026-03-02");
+}

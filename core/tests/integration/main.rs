@@ -7,6 +7,7 @@ mod doc_records;
 mod fhir_export;
 mod hostile_documents;
 mod records_audit;
+mod records_care;
 mod records_flow;
 mod rule_index;
 mod rules_clinical_review;

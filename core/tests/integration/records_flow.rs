@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use homevisit_core::{
+    model::training::TraineeRole,
     model::{
         common::{Schema, Service, SignState},
         equipment::{Category, Status},
         referral::EligibilityOutcome,
         user::{Actor, Role},
     },
-    records::{Clock, FieldValue, Records},
+    records::{Clock, FieldValue, Records, TrainingInput},
     rules::{config::RulesConfig, workflow::TransitionInput},
     store::{Store, StoreKey},
     Error, RecordId,
@@ -167,6 +168,22 @@ fn fill_risk_assessment(r: &Records, ra: RecordId, sling_kg: &str) {
         "task_stopped_pending_review",
         FieldValue::Bool(false),
     );
+    // MH-CARER-TRAINED: the hoist task has a carer trained and found competent on it.
+    r.add_carer_training(
+        ra,
+        &TrainingInput {
+            trainee_name: "Sam Carer".into(),
+            trainee_role: TraineeRole::Carer,
+            task_id: task,
+            hoist_id: Some(hoist),
+            sling_id: Some(sling),
+            trained_by: "A. Therapist".into(),
+            trained_on: d("2026-03-01"),
+            competent: true,
+            review_due_on: Some(d("2026-09-01")),
+        },
+    )
+    .unwrap();
 }
 
 fn child(r: &Records) -> RecordId {

@@ -171,7 +171,11 @@ fn v01_h_elig_age_mainstream_limit_is_inclusive_on_31_august() {
     c.date_of_birth = Some(d("2008-03-10"));
     let r = health(&c);
     assert_eligible(&eval_h(&c, &r, "2026-08-31"));
-    assert_not_eligible(&eval_h(&c, &r, "2026-09-01"), &["H-ELIG-AGE"], &[]);
+    assert_not_eligible(
+        &eval_h(&c, &r, "2026-09-01"),
+        &["H-ELIG-AGE"],
+        &[Signpost::AdultServices],
+    );
 }
 
 #[test]
@@ -182,7 +186,11 @@ fn v02_h_elig_age_specialist_provision_runs_to_the_year_they_turn_19() {
     let r = health(&c);
     assert_eligible(&eval_h(&c, &r, "2026-09-01"));
     assert_eligible(&eval_h(&c, &r, "2027-08-31"));
-    assert_not_eligible(&eval_h(&c, &r, "2027-09-01"), &["H-ELIG-AGE"], &[]);
+    assert_not_eligible(
+        &eval_h(&c, &r, "2027-09-01"),
+        &["H-ELIG-AGE"],
+        &[Signpost::AdultServices],
+    );
 }
 
 #[test]
@@ -209,14 +217,22 @@ fn v04_h_elig_age_autumn_birthday_is_eligible_at_18_until_the_year_ends() {
     );
     assert_eligible(&eval_h(&c, &r, "2027-03-01"));
     assert_eligible(&eval_h(&c, &r, "2027-08-31"));
-    assert_not_eligible(&eval_h(&c, &r, "2027-09-01"), &["H-ELIG-AGE"], &[]);
+    assert_not_eligible(
+        &eval_h(&c, &r, "2027-09-01"),
+        &["H-ELIG-AGE"],
+        &[Signpost::AdultServices],
+    );
 }
 
 #[test]
 fn v05_h_elig_gp_milton_keynes_gp_is_not_eligible() {
     let mut c = child();
     c.gp_area = Some(GpArea::Other);
-    assert_not_eligible(&eval_h(&c, &health(&c), AS_OF), &["H-ELIG-GP"], &[]);
+    assert_not_eligible(
+        &eval_h(&c, &health(&c), AS_OF),
+        &["H-ELIG-GP"],
+        &[Signpost::OwnAreaService],
+    );
 }
 
 #[test]
@@ -650,6 +666,8 @@ fn health_failures_are_listed_in_canonical_order_with_signposts_then_declined_pa
         ],
         &[
             Signpost::AskProfessionalToRefer,
+            Signpost::AdultServices,
+            Signpost::OwnAreaService,
             Signpost::GraduatedOfferSensory,
             Signpost::WheelchairService,
         ],
@@ -668,7 +686,11 @@ fn a_failure_outweighs_missing_information() {
     c.education_setting = None;
     let mut r = health(&c);
     r.functional_difficulty = None;
-    assert_not_eligible(&eval_h(&c, &r, AS_OF), &["H-ELIG-GP"], &[]);
+    assert_not_eligible(
+        &eval_h(&c, &r, AS_OF),
+        &["H-ELIG-GP"],
+        &[Signpost::OwnAreaService],
+    );
 }
 
 #[test]

@@ -199,6 +199,12 @@ fn write_v4(path: &Path) {
     write_v3(path);
 }
 
+/// Version 5 added the children's safeguarding and missed-visit columns (projection columns
+/// the v3 content leaves empty); the data is v3's.
+fn write_v5(path: &Path) {
+    write_v3(path);
+}
+
 #[test]
 #[ignore = "generates the checked-in fixtures; run by hand when a schema version is added"]
 fn generate_store_fixtures() {
@@ -207,6 +213,7 @@ fn generate_store_fixtures() {
         (2, write_v2),
         (3, write_v3),
         (4, write_v4),
+        (5, write_v5),
     ] {
         let path = fixture(version);
         if path.exists() {
@@ -316,6 +323,50 @@ fn the_v3_fixture_keeps_its_audit_log() {
         Some("school transition meeting")
     );
     assert_eq!(store.pending_audit(10).unwrap().len(), 1);
+}
+
+#[test]
+fn earlier_versions_gain_an_empty_append_only_audit_log() {
+    for version in 1..=2 {
+        let (_dir, path) = migrated_copy(version);
+        let store = Store::open(&path, StoreKey::Raw(FIXTURE_KEY)).unwrap();
+        assert!(store.audit_log(None).unwrap().is_empty(), "v{version}");
+        store.close().unwrap();
+        let conn = open_raw(&path);
+        let triggers: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(triggers, 3, "v{version}");
+    }
+}
+
+#[test]
+fn earlier_versions_gain_empty_safeguarding_columns_that_a_rebuild_fills() {
+    let (child, _) = ids();
+    for version in 1..=4 {
+        let (_dir, path) = migrated_copy(version);
+        let store = Store::open(&path, StoreKey::Raw(FIXTURE_KEY)).unwrap();
+        let entry = store.caseload().unwrap().remove(0);
+        assert_eq!(entry.safeguarding_status, None, "v{version}");
+        assert_eq!(entry.missed_visit_gap_days, None, "v{version}");
+        let a = ot(Uuid::parse_str(TEAM).unwrap());
+        store
+            .edit(child, |d| {
+                set(d, &a, "safeguarding.status", "child_in_need")
+            })
+            .unwrap();
+        store.rebuild_projections().unwrap();
+        let entry = store.caseload().unwrap().remove(0);
+        assert_eq!(
+            entry.safeguarding_status.as_deref(),
+            Some("child_in_need"),
+            "v{version}"
+        );
+    }
 }
 
 #[test]

@@ -216,6 +216,51 @@ public final class HomeVisit: SyncTrigger, @unchecked Sendable {
         try await io { try $0.resolve(recordId: recordId, path: path, valueJson: valueJson) }
     }
 
+    // MARK: visits, safeguarding, carer training, exceptions (DOMAIN.md §3.7, §3.5, §2.2)
+
+    public func planVisit(childId: String, visit: VisitPlanInput) async throws -> String {
+        try await io { try $0.planVisit(childId: childId, visit: visit) }
+    }
+    public func recordVisit(childId: String, visit: VisitPlanInput, outcome: VisitResultInput) async throws -> String {
+        try await io { try $0.recordVisit(childId: childId, visit: visit, outcome: outcome) }
+    }
+    public func recordVisitOutcome(childId: String, visitId: String, outcome: VisitResultInput) async throws {
+        try await io { try $0.recordVisitOutcome(childId: childId, visitId: visitId, outcome: outcome) }
+    }
+    public func linkVisitAssessment(childId: String, visitId: String, assessmentId: String) async throws {
+        try await io { try $0.linkVisitAssessment(childId: childId, visitId: visitId, assessmentId: assessmentId) }
+    }
+    public func visits(childId: String) async throws -> [VisitItem] {
+        try await io { try $0.visits(childId: childId) }
+    }
+    public func setSafeguarding(childId: String, update: SafeguardingUpdate) async throws {
+        try await io { try $0.setSafeguarding(childId: childId, update: update) }
+    }
+    public func addSafeguardingConcern(childId: String, concern: SafeguardingConcernInput) async throws -> String {
+        try await io { try $0.addSafeguardingConcern(childId: childId, concern: concern) }
+    }
+    public func safeguardingHistory(childId: String) async throws -> [HistoryItem] {
+        try await io { try $0.safeguardingHistory(childId: childId) }
+    }
+    public func addCarerTraining(riskAssessmentId: String, training: CarerTrainingInput) async throws -> String {
+        try await io { try $0.addCarerTraining(riskAssessmentId: riskAssessmentId, training: training) }
+    }
+    public func carerTraining(riskAssessmentId: String) async throws -> [CarerTrainingItem] {
+        try await io { try $0.carerTraining(riskAssessmentId: riskAssessmentId) }
+    }
+    public func setChildViews(assessmentId: String, mode: ChildViewsMode, text: String?) async throws {
+        try await io { try $0.setChildViews(assessmentId: assessmentId, mode: mode, text: text) }
+    }
+    public func setOfferTier(referralId: String, tier: OfferTier) async throws {
+        try await io { try $0.setOfferTier(referralId: referralId, tier: tier) }
+    }
+    public func overrideEligibility(referralId: String, reason: String) async throws {
+        try await io { try $0.overrideEligibility(referralId: referralId, reason: reason) }
+    }
+    public func eligibilityException(referralId: String) async throws -> EligibilityException? {
+        try await io { try $0.eligibilityException(referralId: referralId) }
+    }
+
     // MARK: observers as streams
 
     /// The caseload now and after every change (a slow consumer sees the latest).

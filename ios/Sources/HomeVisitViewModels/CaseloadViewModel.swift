@@ -15,12 +15,16 @@ public enum CaseloadFilter: String, CaseIterable, Sendable {
     case unsynced
     /// Children with records in conflict (`CF-CLINICAL`).
     case conflicts
+    /// Children with a missed-visit warning (`CH-VISIT-MISSED`) or a safeguarding status.
+    case safeguarding
 }
 
 /// One child in the list.
 ///
 /// - `name`: preferred name if any, else given + family name.
 /// - `nhsNumber`: `943 476 5919` (3-3-4), when known.
+/// - `safeguardingStatus`: child protection plan, child in need, looked after… when set.
+/// - `missedVisitWarning`: `CH-VISIT-MISSED`: two missed visits, consider a safeguarding referral.
 public struct CaseloadRow: Equatable, Identifiable, Sendable {
     public let childId: String
     public let name: String
@@ -30,6 +34,8 @@ public struct CaseloadRow: Equatable, Identifiable, Sendable {
     public let awaitingSignatureCount: Int
     public let unsyncedCount: Int
     public let conflictCount: Int
+    public let safeguardingStatus: SafeguardingStatus?
+    public let missedVisitWarning: String?
 
     public var id: String { childId }
 }
@@ -70,7 +76,9 @@ extension CaseloadItem {
             recordCount: Int(recordCount),
             awaitingSignatureCount: Int(awaitingSignatureCount),
             unsyncedCount: Int(unsyncedCount),
-            conflictCount: Int(conflictCount)
+            conflictCount: Int(conflictCount),
+            safeguardingStatus: safeguardingStatus,
+            missedVisitWarning: missedVisitWarning
         )
     }
 }
@@ -133,6 +141,9 @@ public final class CaseloadViewModel: ViewModel<CaseloadState> {
             case .needsSignature: return $0.awaitingSignatureCount > 0
             case .unsynced: return $0.unsyncedCount > 0
             case .conflicts: return $0.conflictCount > 0
+            case .safeguarding:
+                return $0.missedVisitWarning != nil
+                    || ($0.safeguardingStatus != nil && $0.safeguardingStatus != .none && $0.safeguardingStatus != .unknown)
             }
         }.map { $0.toRow() }.sorted {
             let a = (familyKey($0.name), $0.name.lowercased())

@@ -125,6 +125,24 @@ public struct EquipmentRow: Equatable, Identifiable, Sendable {
     public var id: String { itemId }
 }
 
+/// A carer training record (DOMAIN.md §3.5): who, on which task, hoist and sling, by whom,
+/// when, competent or not, and its review date. `issues` are its `MH-TRAINING-REF` findings.
+public struct TrainingRow: Equatable, Identifiable, Sendable {
+    public let itemId: String
+    public let traineeName: String?
+    public let traineeRole: String?
+    public let taskId: String?
+    public let hoistId: String?
+    public let slingId: String?
+    public let trainedBy: String?
+    public let trainedOn: String?
+    public let competent: Bool?
+    public let reviewDueOn: String?
+    public let issues: [IssueRow]
+
+    public var id: String { itemId }
+}
+
 /// - `fields`: the scalar fields (date, location, weight and its date, height, carers, review
 ///   date, task stopped).
 /// - `overallBand`: the band of the highest residual score (`low`…`extreme`).
@@ -138,6 +156,8 @@ public struct RiskAssessmentState: ScreenState {
     public var tileo: [TileoRow] = []
     public var tasks: [TaskRow] = []
     public var equipment: [EquipmentRow] = []
+    public var training: [TrainingRow] = []
+    public var trainingIssues: [IssueRow] = []
     public var overallBand: String?
     public var issues: [IssueRow] = []
     public var swlIssues: [IssueRow] = []
@@ -294,6 +314,26 @@ public final class RiskAssessmentViewModel: RecordFormViewModel<RiskAssessmentSt
         }
     }
 
+    /// Records that `traineeName` was trained on a task with a hoist and sling, by whom and
+    /// when, whether found competent, and when it is reviewed (`MH-CARER-TRAINED`).
+    @discardableResult
+    public func addCarerTraining(
+        _ taskId: String, traineeName: String, traineeRole: TraineeRole, hoistId: String?, slingId: String?,
+        trainedBy: String, trainedOn: String, competent: Bool, reviewDueOn: String?
+    ) -> Task<Void, Never> {
+        act {
+            _ = try await self.hv.addCarerTraining(
+                riskAssessmentId: self.recordId,
+                training: CarerTrainingInput(
+                    traineeName: traineeName, traineeRole: traineeRole, taskId: taskId, hoistId: hoistId,
+                    slingId: slingId, trainedBy: trainedBy, trainedOn: trainedOn, competent: competent,
+                    reviewDueOn: reviewDueOn
+                )
+            )
+            try await self.reload()
+        }
+    }
+
     override func from(_ state: RiskAssessmentState, _ snapshot: RecordSnapshot) -> RiskAssessmentState {
         let c = snapshot.content
         let issues = snapshot.issues
@@ -363,9 +403,27 @@ public final class RiskAssessmentViewModel: RecordFormViewModel<RiskAssessmentSt
         let overall = tasks.compactMap(\.residual.score).max().flatMap { max in
             tasks.first { $0.residual.score == max }?.residual.band
         }
+        let training = liveItems(c, "carer_training").map { t -> TrainingRow in
+            let id = jsonText(t["item_id"]) ?? ""
+            return TrainingRow(
+                itemId: id,
+                traineeName: t["trainee_name"]?.stringValue,
+                traineeRole: t["trainee_role"]?.stringValue,
+                taskId: t["task_id"]?.stringValue,
+                hoistId: t["hoist_id"]?.stringValue,
+                slingId: t["sling_id"]?.stringValue,
+                trainedBy: t["trained_by"]?.stringValue,
+                trainedOn: t["trained_on"]?.stringValue,
+                competent: t["competent"]?.boolValue,
+                reviewDueOn: t["review_due_on"]?.stringValue,
+                issues: issues.under("carer_training.\(id)")
+            )
+        }
         var s = state
         s.banner = snapshot.view.banner
         s.signState = snapshot.view.signState
+        s.training = training
+        s.trainingIssues = issues.filter { $0.ruleId == "MH-CARER-TRAINED" || $0.ruleId == "MH-TRAINING-REF" }
         s.fields = Self.fields.map { fieldRow($0, c, issues, snapshot.conflictPaths) }
         s.tileo = tileo
         s.tasks = tasks

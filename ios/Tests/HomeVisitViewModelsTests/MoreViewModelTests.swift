@@ -33,6 +33,10 @@ final class RiskAndSignOffTests: XCTestCase {
         await vm.useEquipment(task, slot: "hoist_id", equipmentId: hoist).value
         await vm.useEquipment(task, slot: "spreader_bar_id", equipmentId: bar).value
         await vm.useEquipment(task, slot: "sling_id", equipmentId: sling).value
+        // MH-CARER-TRAINED: a carer trained and found competent on the hoist task.
+        await vm.addCarerTraining(task, traineeName: "Sam Carer", traineeRole: .carer, hoistId: hoist, slingId: sling,
+                                  trainedBy: "A. Therapist", trainedOn: day(-7), competent: true, reviewDueOn: day(180)).value
+        XCTAssertEqual(vm.state.training.count, 1)
         await vm.setWeight("52.3", measuredOn: day(-3)).value
         XCTAssertNil(vm.state.error)
 

@@ -14,6 +14,7 @@ mod server_rules;
 mod server_tls;
 mod sync_auth;
 mod sync_bloom_false_positive;
+mod sync_care;
 mod sync_convergence;
 mod sync_faults;
 mod sync_hostile;

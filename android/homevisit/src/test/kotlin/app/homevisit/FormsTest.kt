@@ -4,6 +4,7 @@ package app.homevisit
 
 import app.homevisit.core.Role
 import app.homevisit.core.Service
+import app.homevisit.core.TraineeRole
 import app.homevisit.core.Severity
 import app.homevisit.core.SignState
 import app.homevisit.kit.ErrorKind
@@ -112,6 +113,9 @@ class FormsTest {
         p.useEquipment(task, "hoist_id", hoist).join()
         p.useEquipment(task, "spreader_bar_id", bar).join()
         p.useEquipment(task, "sling_id", sling).join()
+        // MH-CARER-TRAINED: a carer trained and found competent on the hoist task.
+        p.addCarerTraining(task, "Sam Carer", TraineeRole.CARER, hoist, sling, "A. Therapist", today.minusDays(7).toString(), true, today.plusMonths(6).toString()).join()
+        assertEquals(1, p.state.value.training.size)
         p.setWeight("52.3", today.minusDays(3).toString()).join()
         assertNull(p.state.value.error)
 

@@ -4,6 +4,16 @@ package app.homevisit.kit
 
 import app.homevisit.core.Amendment
 import app.homevisit.core.Banner
+import app.homevisit.core.CarerTrainingInput
+import app.homevisit.core.CarerTrainingItem
+import app.homevisit.core.ChildViewsMode
+import app.homevisit.core.EligibilityException
+import app.homevisit.core.OfferTier
+import app.homevisit.core.SafeguardingConcernInput
+import app.homevisit.core.SafeguardingUpdate
+import app.homevisit.core.VisitItem
+import app.homevisit.core.VisitPlanInput
+import app.homevisit.core.VisitResultInput
 import app.homevisit.core.CaseloadItem
 import app.homevisit.core.CaseloadObserver
 import app.homevisit.core.Eligibility
@@ -185,6 +195,27 @@ class HomeVisit private constructor(
         io { transition(recordId, to, details) }
     suspend fun evaluateEligibility(referralId: String, asOf: String?): Eligibility = io { evaluateEligibility(referralId, asOf) }
     suspend fun resolve(recordId: String, path: String, valueJson: String) = io { resolve(recordId, path, valueJson) }
+
+    // ---- visits, safeguarding, carer training, exceptions (DOMAIN.md §3.7, §3.5, §2.2) ----------
+    suspend fun planVisit(childId: String, visit: VisitPlanInput): String = io { planVisit(childId, visit) }
+    suspend fun recordVisit(childId: String, visit: VisitPlanInput, outcome: VisitResultInput): String =
+        io { recordVisit(childId, visit, outcome) }
+    suspend fun recordVisitOutcome(childId: String, visitId: String, outcome: VisitResultInput) =
+        io { recordVisitOutcome(childId, visitId, outcome) }
+    suspend fun linkVisitAssessment(childId: String, visitId: String, assessmentId: String) =
+        io { linkVisitAssessment(childId, visitId, assessmentId) }
+    suspend fun visits(childId: String): List<VisitItem> = io { visits(childId) }
+    suspend fun setSafeguarding(childId: String, update: SafeguardingUpdate) = io { setSafeguarding(childId, update) }
+    suspend fun addSafeguardingConcern(childId: String, concern: SafeguardingConcernInput): String =
+        io { addSafeguardingConcern(childId, concern) }
+    suspend fun safeguardingHistory(childId: String): List<HistoryItem> = io { safeguardingHistory(childId) }
+    suspend fun addCarerTraining(riskAssessmentId: String, training: CarerTrainingInput): String =
+        io { addCarerTraining(riskAssessmentId, training) }
+    suspend fun carerTraining(riskAssessmentId: String): List<CarerTrainingItem> = io { carerTraining(riskAssessmentId) }
+    suspend fun setChildViews(assessmentId: String, mode: ChildViewsMode, text: String?) = io { setChildViews(assessmentId, mode, text) }
+    suspend fun setOfferTier(referralId: String, tier: OfferTier) = io { setOfferTier(referralId, tier) }
+    suspend fun overrideEligibility(referralId: String, reason: String) = io { overrideEligibility(referralId, reason) }
+    suspend fun eligibilityException(referralId: String): EligibilityException? = io { eligibilityException(referralId) }
 
     // ---- observers as flows -------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 package app.homevisit.presenters
 
 import app.homevisit.core.CaseloadItem
+import app.homevisit.core.SafeguardingStatus
 import app.homevisit.kit.HomeVisit
 import app.homevisit.kit.UiError
 import kotlinx.coroutines.CoroutineScope
@@ -22,6 +23,9 @@ enum class CaseloadFilter {
 
     /** Children with records in conflict (`CF-CLINICAL`). */
     CONFLICTS,
+
+    /** Children with a missed-visit warning (`CH-VISIT-MISSED`) or a safeguarding status. */
+    SAFEGUARDING,
 }
 
 /**
@@ -29,6 +33,8 @@ enum class CaseloadFilter {
  *
  * @property name preferred name if any, else given + family name.
  * @property nhsNumber `943 476 5919` (3-3-4), when known.
+ * @property safeguardingStatus child protection plan, child in need, looked after… when set.
+ * @property missedVisitWarning `CH-VISIT-MISSED`: two missed visits, consider a safeguarding referral.
  */
 data class CaseloadRow(
     val childId: String,
@@ -39,6 +45,8 @@ data class CaseloadRow(
     val awaitingSignatureCount: Int,
     val unsyncedCount: Int,
     val conflictCount: Int,
+    val safeguardingStatus: SafeguardingStatus?,
+    val missedVisitWarning: String?,
 )
 
 /**
@@ -72,6 +80,8 @@ fun CaseloadItem.toRow() = CaseloadRow(
     awaitingSignatureCount = awaitingSignatureCount.toInt(),
     unsyncedCount = unsyncedCount.toInt(),
     conflictCount = conflictCount.toInt(),
+    safeguardingStatus = safeguardingStatus,
+    missedVisitWarning = missedVisitWarning,
 )
 
 /**
@@ -126,6 +136,8 @@ class CaseloadPresenter(
                 CaseloadFilter.NEEDS_SIGNATURE -> it.awaitingSignatureCount > 0u
                 CaseloadFilter.UNSYNCED -> it.unsyncedCount > 0u
                 CaseloadFilter.CONFLICTS -> it.conflictCount > 0u
+                CaseloadFilter.SAFEGUARDING -> it.missedVisitWarning != null ||
+                    (it.safeguardingStatus != null && it.safeguardingStatus != SafeguardingStatus.NONE && it.safeguardingStatus != SafeguardingStatus.UNKNOWN)
             }
         }.map { it.toRow() }.sortedWith(compareBy({ it.name.substringAfterLast(' ').lowercase() }, { it.name.lowercase() }))
         val total = all.size

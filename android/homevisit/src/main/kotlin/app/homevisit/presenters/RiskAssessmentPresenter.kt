@@ -4,6 +4,8 @@
 // core; this screen shows their issues with rule IDs and blocks signing while they stand.
 package app.homevisit.presenters
 
+import app.homevisit.core.CarerTrainingInput
+import app.homevisit.core.TraineeRole
 import app.homevisit.core.Banner
 import app.homevisit.core.FieldValue
 import app.homevisit.core.SignState
@@ -115,6 +117,24 @@ data class EquipmentRow(
  * @property swlIssues every `MH-SWL`/`MH-SWL-MARGIN` issue, for the summary banner.
  * @property canSign nothing blocks signing.
  */
+/**
+ * A carer training record (DOMAIN.md §3.5): who, on which task, hoist and sling, by whom, when,
+ * competent or not, and its review date. [issues] are its `MH-TRAINING-REF` findings.
+ */
+data class TrainingRow(
+    val itemId: String,
+    val traineeName: String?,
+    val traineeRole: String?,
+    val taskId: String?,
+    val hoistId: String?,
+    val slingId: String?,
+    val trainedBy: String?,
+    val trainedOn: String?,
+    val competent: Boolean?,
+    val reviewDueOn: String?,
+    val issues: List<IssueRow>,
+)
+
 data class RiskAssessmentState(
     val recordId: String,
     val banner: Banner? = null,
@@ -123,6 +143,8 @@ data class RiskAssessmentState(
     val tileo: List<TileoRow> = emptyList(),
     val tasks: List<TaskRow> = emptyList(),
     val equipment: List<EquipmentRow> = emptyList(),
+    val training: List<TrainingRow> = emptyList(),
+    val trainingIssues: List<IssueRow> = emptyList(),
     val overallBand: String? = null,
     val issues: List<IssueRow> = emptyList(),
     val swlIssues: List<IssueRow> = emptyList(),
@@ -254,6 +276,28 @@ class RiskAssessmentPresenter(
         reloadSerially()
     }
 
+    /**
+     * Records that [traineeName] was trained on a task with a hoist and sling, by whom and when,
+     * whether found competent, and when it is reviewed (`MH-CARER-TRAINED`).
+     */
+    fun addCarerTraining(
+        taskId: String,
+        traineeName: String,
+        traineeRole: TraineeRole,
+        hoistId: String?,
+        slingId: String?,
+        trainedBy: String,
+        trainedOn: String,
+        competent: Boolean,
+        reviewDueOn: String?,
+    ): Job = act {
+        hv.addCarerTraining(
+            recordId,
+            CarerTrainingInput(traineeName, traineeRole, taskId, hoistId, slingId, trainedBy, trainedOn, competent, reviewDueOn),
+        )
+        reloadSerially()
+    }
+
     override fun RiskAssessmentState.from(snapshot: RecordSnapshot): RiskAssessmentState {
         val c = snapshot.content
         val issues = snapshot.issues
@@ -306,9 +350,27 @@ class RiskAssessmentPresenter(
         val overall = tasks.mapNotNull { it.residual.score }.maxOrNull()?.let { max ->
             tasks.first { it.residual.score == max }.residual.band
         }
+        val training = liveItems(c, "carer_training").map { t ->
+            val id = t["item_id"].toString()
+            TrainingRow(
+                itemId = id,
+                traineeName = t["trainee_name"] as? String,
+                traineeRole = t["trainee_role"] as? String,
+                taskId = t["task_id"] as? String,
+                hoistId = t["hoist_id"] as? String,
+                slingId = t["sling_id"] as? String,
+                trainedBy = t["trained_by"] as? String,
+                trainedOn = t["trained_on"] as? String,
+                competent = t["competent"] as? Boolean,
+                reviewDueOn = t["review_due_on"] as? String,
+                issues = issues.under("carer_training.$id"),
+            )
+        }
         return copy(
             banner = snapshot.view.banner,
             signState = snapshot.view.signState,
+            training = training,
+            trainingIssues = issues.filter { it.ruleId == "MH-CARER-TRAINED" || it.ruleId == "MH-TRAINING-REF" },
             fields = FIELDS.map { fieldRow(it, c, issues, snapshot.conflictPaths) },
             tileo = tileo,
             tasks = tasks,
