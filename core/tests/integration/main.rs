@@ -8,6 +8,7 @@ mod fhir_export;
 mod hostile_documents;
 mod records_audit;
 mod records_flow;
+mod reports;
 mod rule_index;
 mod rules_eligibility;
 mod rules_eligibility_records;
