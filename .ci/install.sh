@@ -7,7 +7,7 @@ mkdir -p "$TOOLS"
 export DEBIAN_FRONTEND=noninteractive
 
 need_apt=""
-for pkg in libjna-java junit4 gcc-aarch64-linux-gnu libc6-dev-arm64-cross llvm; do
+for pkg in libjna-java junit4 gcc-aarch64-linux-gnu libc6-dev-arm64-cross llvm poppler-utils qpdf; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
 done
 if [ -n "$need_apt" ]; then

@@ -10,6 +10,7 @@ uniffi::setup_scaffolding!();
 pub mod audit;
 pub mod error;
 pub mod observe;
+pub mod report;
 pub mod screens;
 pub mod store;
 pub mod sync;
