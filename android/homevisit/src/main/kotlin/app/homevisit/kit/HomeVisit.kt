@@ -14,6 +14,8 @@ import app.homevisit.core.Identity
 import app.homevisit.core.RecordItem
 import app.homevisit.core.RecordObserver
 import app.homevisit.core.RecordView
+import app.homevisit.core.ReportPdf
+import app.homevisit.core.ReportPurpose
 import app.homevisit.core.Service
 import app.homevisit.core.SignState
 import app.homevisit.core.Store
@@ -23,6 +25,7 @@ import app.homevisit.core.SyncProgressObserver
 import app.homevisit.core.SyncStatus
 import app.homevisit.core.SyncStatusObserver
 import app.homevisit.core.SyncSummary
+import app.homevisit.core.TeamMember
 import app.homevisit.core.TransitionDetails
 import app.homevisit.core.ValidationIssue
 import app.homevisit.core.WorkflowView
@@ -158,6 +161,11 @@ class HomeVisit private constructor(
         io { transition(recordId, to, details) }
     suspend fun evaluateEligibility(referralId: String, asOf: String?): Eligibility = io { evaluateEligibility(referralId, asOf) }
     suspend fun resolve(recordId: String, path: String, valueJson: String) = io { resolve(recordId, path, valueJson) }
+
+    // ---- reports (docs/REPORTS.md) ----------------------------------------------------------------
+    /** The record's report as PDF for [purpose]; the core logs the print (`RK-AUDIT`). */
+    suspend fun reportPdf(recordId: String, purpose: ReportPurpose, team: List<TeamMember>): ReportPdf =
+        io { reportPdf(recordId, purpose, team) }
 
     // ---- observers as flows -------------------------------------------------------------------
 
