@@ -217,9 +217,10 @@ pub fn signatures(
             }
             for fc in &a.field_changes {
                 b.push(Block::field(
-                    format!("Amended {}", fc.path),
+                    "Amended",
                     format!(
-                        "{} (as signed) → {} (from this addendum)",
+                        "{}: {} (as signed) → {} (from this addendum)",
+                        field_name(&fc.path),
                         units::field_value(&fc.path, &fc.signed_value),
                         units::field_value(&fc.path, &fc.new_value)
                     ),
@@ -238,6 +239,28 @@ pub fn signatures(
         }
     }
     b
+}
+
+/// A field path in words: `sections.D.entrance_steps.riser_max_mm` → `entrance steps, riser
+/// max`; item ids (UUIDs), the `sections` prefix, section letters and unit suffixes are left
+/// out (the unit is printed with the value).
+pub fn field_name(path: &str) -> String {
+    let words: Vec<String> = path
+        .split('.')
+        .filter(|seg| *seg != "sections" && seg.len() > 1 && uuid::Uuid::parse_str(seg).is_err())
+        .map(|seg| {
+            let seg = ["_kg", "_cm", "_mm", "_deg", "_pence"]
+                .iter()
+                .find_map(|u| seg.strip_suffix(u))
+                .unwrap_or(seg);
+            seg.replace('_', " ")
+        })
+        .collect();
+    if words.is_empty() {
+        path.to_owned()
+    } else {
+        words.join(", ")
+    }
 }
 
 /// A block with its text made printable by the embedded font (uncovered characters → `�`).

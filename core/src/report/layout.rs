@@ -19,6 +19,8 @@ pub const BODY_BOTTOM: f32 = PAGE_HEIGHT - 62.0;
 pub const LABEL_WIDTH: f32 = 170.0;
 /// Body text size.
 pub const BODY_SIZE: f32 = 9.5;
+/// A field of at most this many lines is not split across pages.
+const KEEP_TOGETHER_ROWS: usize = 8;
 /// Space kept free at a line's end for kerning the measurement leaves out.
 const SLACK: f32 = 2.0;
 
@@ -280,6 +282,10 @@ impl<'f> Flow<'f> {
                 let labels = wrap(&self.fonts.bold, label, BODY_SIZE, LABEL_WIDTH - 8.0);
                 let values = wrap(&self.fonts.regular, value, BODY_SIZE, w - LABEL_WIDTH);
                 let rows = labels.len().max(values.len());
+                // A short field stays on one page; a long one (a long note) flows.
+                if rows <= KEEP_TOGETHER_ROWS {
+                    self.reserve(rows as f32 * BODY_SIZE * 1.4);
+                }
                 for i in 0..rows {
                     let l = labels.get(i).map(String::as_str).unwrap_or("");
                     let v = values.get(i).map(String::as_str).unwrap_or("");
@@ -345,6 +351,28 @@ mod tests {
         assert!(lines.len() > 5);
         assert!(lines.iter().all(|l| f.regular.width(l, BODY_SIZE) <= 100.0));
         assert_eq!(lines.concat(), word);
+    }
+
+    #[test]
+    fn a_short_field_is_not_split_across_pages() {
+        let f = fonts();
+        let mut blocks = vec![Block::Paragraph("line\n".repeat(44))];
+        blocks.push(Block::field(
+            "A label long enough to wrap onto two lines or more",
+            "v\nv\nv",
+        ));
+        let pages = lay_out(&f, &blocks);
+        let label_pages: Vec<usize> = pages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.lines.iter().any(|l| l.style == Style::Bold))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(
+            label_pages.len(),
+            1,
+            "label split over pages {label_pages:?}"
+        );
     }
 
     #[test]

@@ -133,17 +133,19 @@ fn draw_frame(
     }
     artifact(surface, ArtifactType::Header, |s| {
         let title_w = fonts.bold.width(&frame.title, 10.0);
-        let name = header_name(fonts, frame);
-        set_text(s, &fonts.bold, BLACK, MARGIN, 40.0, 12.0, &name);
-        set_text(
-            s,
-            &fonts.bold,
-            GREY,
-            PAGE_WIDTH - MARGIN - title_w,
-            40.0,
-            10.0,
-            &frame.title,
-        );
+        let (name, size, with_title) = header_name(fonts, frame);
+        set_text(s, &fonts.bold, BLACK, MARGIN, 40.0, size, &name);
+        if with_title {
+            set_text(
+                s,
+                &fonts.bold,
+                GREY,
+                PAGE_WIDTH - MARGIN - title_w,
+                40.0,
+                10.0,
+                &frame.title,
+            );
+        }
         set_text(
             s,
             &fonts.regular,
@@ -199,8 +201,11 @@ fn draw_frame(
 pub fn frame_texts(fonts: &Fonts, frame: &Frame, page_no: usize, page_count: usize) -> Vec<String> {
     let mut v = Vec::new();
     v.extend(frame.watermark.clone());
-    v.push(header_name(fonts, frame));
-    v.push(frame.title.clone());
+    let (name, _, with_title) = header_name(fonts, frame);
+    v.push(name);
+    if with_title {
+        v.push(frame.title.clone());
+    }
     v.push(frame.child_ids.clone());
     v.extend(frame.state.clone());
     v.extend(footer_lines(fonts, frame, &page_label(page_no, page_count)));
@@ -212,17 +217,30 @@ fn page_label(page_no: usize, page_count: usize) -> String {
     format!("Page {page_no} of {page_count}")
 }
 
-fn header_name(fonts: &Fonts, frame: &Frame) -> String {
-    let title_w = fonts.bold.width(&frame.title, 10.0);
-    wrap(
-        &fonts.bold,
-        &frame.child_name,
-        12.0,
-        body_width() - title_w - 12.0,
-    )
-    .into_iter()
-    .next()
-    .unwrap_or_default()
+/// The child's name for the header, its size, and whether the report title still fits beside
+/// it: 12 pt beside the title; for a long name, down to 9 pt beside it, then the whole width
+/// without the title (it is also the page's first heading) down to 6 pt (about 115
+/// characters); cut with `…` only beyond that.
+fn header_name(fonts: &Fonts, frame: &Frame) -> (String, f32, bool) {
+    let name = &frame.child_name;
+    let beside = body_width() - fonts.bold.width(&frame.title, 10.0) - 12.0;
+    let at12 = fonts.bold.width(name, 12.0);
+    if at12 <= beside {
+        return (name.clone(), 12.0, true);
+    }
+    if at12 * 9.0 / 12.0 <= beside {
+        return (name.clone(), 12.0 * beside / at12, true);
+    }
+    let room = body_width();
+    let size = (12.0 * room / at12).clamp(6.0, 12.0);
+    if fonts.bold.width(name, size) <= room {
+        return (name.clone(), size, false);
+    }
+    let first = wrap(&fonts.bold, name, size, room - fonts.bold.width("…", size))
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    (format!("{first}…"), size, false)
 }
 
 fn footer_lines(fonts: &Fonts, frame: &Frame, page: &str) -> Vec<String> {

@@ -509,3 +509,27 @@ fn rk_report_server_path_renders_from_a_document_effective_view() {
     assert!(t.contains("Carers required"));
     assert!(t.contains("Produced by Server OT (Occupational therapist) on 1 Jul 2026, 09:00 BST"));
 }
+
+#[test]
+fn rk_report_a_long_name_is_printed_whole_on_every_page() {
+    let mut child = samples::child();
+    child.given_name = Some("Maria-Magdalena Anastazja Bożena Konstancja".into());
+    child.family_name = Some("Ó Dálaigh-Łukasiewicz-Featherstonehaugh-Wiśniewska".into());
+    let people = samples::people();
+    let producer = samples::producer(ReportPurpose::Family);
+    let config = config();
+    let plan = samples::handling_plan_signed();
+    let pages = page_texts(&ReportInput {
+        child: &child,
+        subject: Subject::HandlingPlan(&plan),
+        open_conflicts: &[],
+        people: &people,
+        producer: &producer,
+        config: &config,
+    })
+    .unwrap();
+    let full = "Maria-Magdalena Anastazja Bożena Konstancja Ó Dálaigh-Łukasiewicz-Featherstonehaugh-Wiśniewska";
+    for p in &pages {
+        assert!(p.lines().any(|l| l == full), "{p}");
+    }
+}
