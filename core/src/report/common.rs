@@ -76,7 +76,14 @@ pub fn label<T: Serialize>(code: &T) -> String {
         Ok(other) => other.to_string(),
         Err(_) => return units::NOT_RECORDED.to_owned(),
     };
-    let words = raw.replace('_', " ");
+    let words: Vec<String> = raw
+        .split('_')
+        .map(|w| match w {
+            "dfg" | "camhs" | "ld" | "nhs" | "gp" | "ot" | "ap" => w.to_uppercase(),
+            _ => w.to_owned(),
+        })
+        .collect();
+    let words = words.join(" ");
     let mut chars = words.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

@@ -343,9 +343,9 @@ pub(super) fn document(input: &ReportInput<'_>, a: &Assessment) -> Document {
     for (n, r) in live(&s.i.recommendations).enumerate() {
         b.push(Block::field(
             format!(
-                "Recommendation {}: {}",
+                "Recommendation {} ({})",
                 n + 1,
-                opt_label(r.data.kind.as_ref()).to_lowercase()
+                opt_label(r.data.kind.as_ref())
             ),
             text(r.data.text.as_deref()),
         ));
