@@ -8,8 +8,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 need_apt=""
 # chromium: the team console browser test (tests/console, TOOLCHAIN §10); postgresql and haproxy:
-# the PostgreSQL tests (.ci/postgres.sh).
-for pkg in libjna-java junit4 gcc-aarch64-linux-gnu libc6-dev-arm64-cross llvm chromium postgresql haproxy; do
+# the PostgreSQL tests (.ci/postgres.sh); poppler-utils and qpdf: the report checks (35-reports).
+for pkg in libjna-java junit4 gcc-aarch64-linux-gnu libc6-dev-arm64-cross llvm chromium postgresql haproxy poppler-utils qpdf; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
 done
 if [ -n "$need_apt" ]; then

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod care;
 pub mod error;
 pub mod observe;
+pub mod report;
 pub mod screens;
 pub mod store;
 pub mod sync;

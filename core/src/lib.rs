@@ -10,6 +10,7 @@ pub mod fhir;
 pub mod ids;
 pub mod model;
 pub mod records;
+pub mod report;
 pub mod rules;
 pub mod store;
 pub mod sync;

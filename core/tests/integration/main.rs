@@ -9,6 +9,7 @@ mod hostile_documents;
 mod records_audit;
 mod records_care;
 mod records_flow;
+mod reports;
 mod rule_index;
 mod rules_clinical_review;
 mod rules_eligibility;

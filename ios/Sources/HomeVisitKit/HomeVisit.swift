@@ -206,6 +206,12 @@ public final class HomeVisit: SyncTrigger, @unchecked Sendable {
     public func markEnteredInError(recordId: String, reason: String) async throws {
         try await io { try $0.markEnteredInError(recordId: recordId, reason: reason) }
     }
+
+    // ---- reports (docs/REPORTS.md) ----
+    /// The record's report as PDF for `purpose`; the core logs the print (`RK-AUDIT`).
+    public func reportPdf(recordId: String, purpose: ReportPurpose, team: [TeamMember]) async throws -> ReportPdf {
+        try await io { try $0.reportPdf(recordId: recordId, purpose: purpose, team: team) }
+    }
     public func transition(recordId: String, to: String, details: TransitionDetails) async throws -> String {
         try await io { try $0.transition(recordId: recordId, to: to, details: details) }
     }

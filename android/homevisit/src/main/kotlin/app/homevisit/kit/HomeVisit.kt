@@ -24,6 +24,8 @@ import app.homevisit.core.Identity
 import app.homevisit.core.RecordItem
 import app.homevisit.core.RecordObserver
 import app.homevisit.core.RecordView
+import app.homevisit.core.ReportPdf
+import app.homevisit.core.ReportPurpose
 import app.homevisit.core.Service
 import app.homevisit.core.SignState
 import app.homevisit.core.Store
@@ -33,6 +35,7 @@ import app.homevisit.core.SyncProgressObserver
 import app.homevisit.core.SyncStatus
 import app.homevisit.core.SyncStatusObserver
 import app.homevisit.core.SyncSummary
+import app.homevisit.core.TeamMember
 import app.homevisit.core.TransitionDetails
 import app.homevisit.core.ValidationIssue
 import app.homevisit.core.WorkflowView
@@ -216,6 +219,10 @@ class HomeVisit private constructor(
     suspend fun setOfferTier(referralId: String, tier: OfferTier) = io { setOfferTier(referralId, tier) }
     suspend fun overrideEligibility(referralId: String, reason: String) = io { overrideEligibility(referralId, reason) }
     suspend fun eligibilityException(referralId: String): EligibilityException? = io { eligibilityException(referralId) }
+    // ---- reports (docs/REPORTS.md) ----------------------------------------------------------------
+    /** The record's report as PDF for [purpose]; the core logs the print (`RK-AUDIT`). */
+    suspend fun reportPdf(recordId: String, purpose: ReportPurpose, team: List<TeamMember>): ReportPdf =
+        io { reportPdf(recordId, purpose, team) }
 
     // ---- observers as flows -------------------------------------------------------------------
 
