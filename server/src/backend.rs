@@ -1,6 +1,6 @@
 //! The storage a server process runs on, chosen at start: the embedded SQLite database in a
 //! data directory (the default) or a PostgreSQL database shared by several instances
-//! (`--database postgres://…`, ADR 0014).
+//! (`--database postgres://…`, ADR 0016).
 
 use std::path::PathBuf;
 

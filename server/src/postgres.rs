@@ -1,4 +1,4 @@
-//! [`ServerStore`] on PostgreSQL (`--database postgres://…`, ADR 0014): several stateless server
+//! [`ServerStore`] on PostgreSQL (`--database postgres://…`, ADR 0016): several stateless server
 //! instances share one database.
 //!
 //! - A pool of connections (deadpool-postgres over tokio-postgres), each with a statement

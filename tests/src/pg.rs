@@ -128,7 +128,7 @@ impl Drop for Instance {
     }
 }
 
-/// HAProxy (Debian's `haproxy`) in front of several instances, as ADR 0014 tells operators to
+/// HAProxy (Debian's `haproxy`) in front of several instances, as ADR 0016 tells operators to
 /// run it: round robin, `/healthz` checked every 200 ms, a dead instance taken out after one
 /// failed check, and a connection attempt to a dead instance redispatched to another.
 pub struct Haproxy {

@@ -1,4 +1,4 @@
-//! Failover (ADR 0014): two real server processes on one PostgreSQL database behind HAProxy.
+//! Failover (ADR 0016): two real server processes on one PostgreSQL database behind HAProxy.
 //! One instance is killed with SIGKILL while twelve tablets upload; they reconnect through the
 //! proxy to the other, every change a tablet saw acknowledged is in the database, the tablets'
 //! cursors and sync states survive (an unchanged reconnect afterwards is one round trip with

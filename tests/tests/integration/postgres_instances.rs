@@ -1,4 +1,4 @@
-//! Several server instances on one PostgreSQL database (ADR 0014): devices on different
+//! Several server instances on one PostgreSQL database (ADR 0016): devices on different
 //! instances converge, a device catching up through another instance receives exactly what it
 //! lacks, a commit through one instance is pushed live to devices connected to another, and a
 //! revocation through one instance refuses the device on the others.

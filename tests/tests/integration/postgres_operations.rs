@@ -1,4 +1,4 @@
-//! Operations (ADR 0014): `homevisit-server migrate` moves an embedded server to PostgreSQL
+//! Operations (ADR 0016): `homevisit-server migrate` moves an embedded server to PostgreSQL
 //! and tablets carry on as if nothing happened; `homevisit-server backup` copies the embedded
 //! database while it serves; `pg_dump`/`pg_restore` do the same for PostgreSQL; after a
 //! restore from an older backup, tablets re-send what the restored server lacks.
