@@ -8,11 +8,15 @@ use automerge::ChangeHash;
 use homevisit_core::RecordId;
 
 use crate::{
+    console::store::{
+        AccessEntry, AccessFilter, ConsoleEvent, ConsoleStore, ConsoleUser, DeviceRow,
+        SessionRecord,
+    },
     postgres::PgStore,
     sqlite::SqliteStore,
     store::{
-        ChangePage, DeviceAuth, DeviceId, DocumentCommit, Flag, NewUser, RevokeBy, ServerStore,
-        StoreEvent, StoreResult, StoredDocument, TeamId, UserId,
+        ChangePage, ChangeReceipt, DeviceAuth, DeviceId, DocumentCommit, Flag, NewUser, RevokeBy,
+        ServerStore, StoreEvent, StoreResult, StoredDocument, TeamId, UserId,
     },
 };
 
@@ -110,6 +114,9 @@ impl ServerStore for AnyStore {
     async fn authenticate(&self, token_hash: [u8; 32]) -> StoreResult<Option<DeviceAuth>> {
         delegate!(self, s => s.authenticate(token_hash))
     }
+    async fn revoked_count(&self) -> StoreResult<u64> {
+        delegate!(self, s => s.revoked_count())
+    }
     async fn device(&self, device_id: DeviceId) -> StoreResult<Option<DeviceAuth>> {
         delegate!(self, s => s.device(device_id))
     }
@@ -169,6 +176,13 @@ impl ServerStore for AnyStore {
     ) -> StoreResult<Vec<Flag>> {
         delegate!(self, s => s.flags(team_id, document_id))
     }
+    async fn change_receipt(
+        &self,
+        team_id: TeamId,
+        change_hash: ChangeHash,
+    ) -> StoreResult<Option<ChangeReceipt>> {
+        delegate!(self, s => s.change_receipt(team_id, change_hash))
+    }
     async fn quarantined_count(&self, team_id: TeamId) -> StoreResult<u64> {
         delegate!(self, s => s.quarantined_count(team_id))
     }
@@ -187,5 +201,92 @@ impl ServerStore for AnyStore {
     }
     async fn ping(&self) -> StoreResult<()> {
         delegate!(self, s => s.ping())
+    }
+}
+
+impl ConsoleStore for AnyStore {
+    async fn set_console_password(
+        &self,
+        user_id: UserId,
+        login: &str,
+        password_hash: String,
+    ) -> StoreResult<()> {
+        delegate!(self, s => s.set_console_password(user_id, login, password_hash))
+    }
+    async fn remove_console_access(&self, user_id: UserId) -> StoreResult<bool> {
+        delegate!(self, s => s.remove_console_access(user_id))
+    }
+    async fn console_credential(&self, login: &str) -> StoreResult<Option<(ConsoleUser, String)>> {
+        delegate!(self, s => s.console_credential(login))
+    }
+    async fn create_console_session(
+        &self,
+        id_hash: [u8; 32],
+        user_id: UserId,
+        csrf: String,
+        now: i64,
+    ) -> StoreResult<()> {
+        delegate!(self, s => s.create_console_session(id_hash, user_id, csrf, now))
+    }
+    async fn console_session(&self, id_hash: [u8; 32]) -> StoreResult<Option<SessionRecord>> {
+        delegate!(self, s => s.console_session(id_hash))
+    }
+    async fn touch_console_session(&self, id_hash: [u8; 32], now: i64) -> StoreResult<()> {
+        delegate!(self, s => s.touch_console_session(id_hash, now))
+    }
+    async fn end_console_session(&self, id_hash: [u8; 32]) -> StoreResult<()> {
+        delegate!(self, s => s.end_console_session(id_hash))
+    }
+    async fn console_device(&self, user_id: UserId) -> StoreResult<DeviceId> {
+        delegate!(self, s => s.console_device(user_id))
+    }
+    async fn team_devices(&self, team_id: TeamId) -> StoreResult<Vec<DeviceRow>> {
+        delegate!(self, s => s.team_devices(team_id))
+    }
+    async fn note_device_contact(&self, device_id: DeviceId, result: &str) -> StoreResult<()> {
+        delegate!(self, s => s.note_device_contact(device_id, result))
+    }
+    async fn note_device_report(
+        &self,
+        device_id: DeviceId,
+        core_version: Option<String>,
+        unsynced: Option<u64>,
+    ) -> StoreResult<()> {
+        delegate!(self, s => s.note_device_report(device_id, core_version, unsynced))
+    }
+    async fn append_console_event(&self, event: ConsoleEvent) -> StoreResult<()> {
+        delegate!(self, s => s.append_console_event(event))
+    }
+    async fn console_events(
+        &self,
+        team_id: TeamId,
+        limit: usize,
+    ) -> StoreResult<Vec<ConsoleEvent>> {
+        delegate!(self, s => s.console_events(team_id, limit))
+    }
+    async fn append_access_entries(
+        &self,
+        team_id: TeamId,
+        uploaded_by: DeviceId,
+        entries: Vec<AccessEntry>,
+    ) -> StoreResult<u64> {
+        delegate!(self, s => s.append_access_entries(team_id, uploaded_by, entries))
+    }
+    async fn access_entries(
+        &self,
+        team_id: TeamId,
+        filter: AccessFilter,
+        limit: usize,
+    ) -> StoreResult<Vec<AccessEntry>> {
+        delegate!(self, s => s.access_entries(team_id, filter, limit))
+    }
+    async fn contact_counts(&self, team_id: TeamId, since: String) -> StoreResult<(u64, u64)> {
+        delegate!(self, s => s.contact_counts(team_id, since))
+    }
+    async fn team_storage(&self, team_id: TeamId) -> StoreResult<(u64, u64)> {
+        delegate!(self, s => s.team_storage(team_id))
+    }
+    async fn team_users(&self, team_id: TeamId) -> StoreResult<Vec<ConsoleUser>> {
+        delegate!(self, s => s.team_users(team_id))
     }
 }

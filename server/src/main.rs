@@ -180,8 +180,8 @@ enum UserCommand {
     /// the first line of standard input, stores only its argon2id hash, and ends the user's
     /// open console sessions.
     SetPassword {
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// The user's id.
         #[arg(long)]
         user: Uuid,
@@ -191,8 +191,8 @@ enum UserCommand {
     },
     /// Removes a user's team-console access; their console sessions end at once.
     RemoveConsole {
-        #[arg(long)]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// The user's id.
         #[arg(long)]
         user: Uuid,
@@ -392,24 +392,19 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             Ok(Some(id.to_string()))
         }
         Command::User {
-            command:
-                UserCommand::SetPassword {
-                    data_dir,
-                    user,
-                    login,
-                },
+            command: UserCommand::SetPassword { store, user, login },
         } => {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
-            let store = SqliteStore::open_dir(&data_dir)?;
+            let store = store.open().await?;
             admin::set_console_password(&store, user, &login, &password).await?;
             tracing::info!(%user, "console access set");
             Ok(None)
         }
         Command::User {
-            command: UserCommand::RemoveConsole { data_dir, user },
+            command: UserCommand::RemoveConsole { store, user },
         } => {
-            let store = SqliteStore::open_dir(&data_dir)?;
+            let store = store.open().await?;
             admin::remove_console_access(&store, user).await?;
             tracing::info!(%user, "console access removed");
             Ok(None)

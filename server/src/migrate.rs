@@ -1,8 +1,10 @@
 //! `homevisit-server migrate --from-data-dir DIR --to postgres://…`: moves an embedded server's
 //! data to PostgreSQL with nothing changed — teams, users, devices with their hashed tokens and
-//! revocations, documents with their chunks and team sequence numbers, flags, quarantined
-//! documents and per-device sync states — so tablets carry on with their cursors and sync
-//! states as if nothing happened (no re-download).
+//! revocations, documents with their chunks and team sequence numbers, flags, who delivered
+//! each change, quarantined documents, per-device sync states, and the team console's
+//! logins, audit trail, device contacts and access log — so tablets carry on with their
+//! cursors and sync states as if nothing happened (no re-download). Console sessions are not
+//! moved: console users sign in again after the move.
 //!
 //! The whole copy is one PostgreSQL transaction: it lands completely or not at all. The target
 //! must be empty of HomeVisit data; the source is only read (stop the embedded server first, so
@@ -18,15 +20,80 @@ pub struct Dump {
     /// `(id, team_id, name, role, hcpc_number, hcpc_verified_until, created_at)`.
     pub users: Vec<UserRow>,
     /// `(id, user_id, name, token_hash, created_at, revoked_at)`.
-    pub devices: Vec<(String, String, String, Vec<u8>, String, Option<String>)>,
+    pub devices: Vec<DeviceDumpRow>,
     /// Documents with their chunks.
     pub documents: Vec<DocumentRow>,
     /// `(team_id, doc_id, bytes_sha256, bytes, reason, created_at)`.
-    pub quarantine: Vec<(String, Vec<u8>, Vec<u8>, Vec<u8>, String, String)>,
-    /// `(team_id, doc_id, seq, rule_id, change_hash, detail, created_at)`.
+    pub quarantine: Vec<QuarantineRow>,
+    /// `(team_id, doc_id, seq, rule_id, change_hash, detail, created_at, item)`.
     pub flags: Vec<FlagRow>,
     /// `(device_id, doc_id, state)`.
     pub sync_states: Vec<(String, Vec<u8>, Vec<u8>)>,
+    /// `(team_id, change_hash, doc_id, device_id, user_id, received_at)`.
+    pub receipts: Vec<ReceiptRow>,
+    /// The team console's tables.
+    pub console: ConsoleDump,
+}
+
+/// The team console's rows (sessions excepted).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ConsoleDump {
+    /// `(user_id, login, password_hash, set_at)`.
+    pub credentials: Vec<(String, String, String, String)>,
+    /// `(user_id, device_id)`.
+    pub devices: Vec<(String, String)>,
+    /// `(team_id, user_id, action, detail, address, at)`, in order.
+    pub events: Vec<ConsoleEventRow>,
+    /// `(device_id, at, result)`, in order.
+    pub contacts: Vec<(String, String, String)>,
+    /// `(device_id, core_version, unsynced, at)`.
+    pub reports: Vec<(String, Option<String>, Option<i64>, String)>,
+    /// Access-log entries.
+    pub access_log: Vec<AccessLogRow>,
+}
+
+/// A device row: `(id, user_id, name, token_hash, created_at, revoked_at)`.
+pub type DeviceDumpRow = (String, String, String, Vec<u8>, String, Option<String>);
+
+/// A quarantine row: `(team_id, doc_id, bytes_sha256, bytes, reason, created_at)`.
+pub type QuarantineRow = (String, Vec<u8>, Vec<u8>, Vec<u8>, String, String);
+
+/// A change receipt: `(team_id, change_hash, doc_id, device_id, user_id, received_at)`.
+pub type ReceiptRow = (String, Vec<u8>, Vec<u8>, String, String, String);
+
+/// A console event: `(team_id, user_id, action, detail, address, at)`.
+pub type ConsoleEventRow = (
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    String,
+);
+
+/// An access-log row as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogRow {
+    /// The team.
+    pub team_id: String,
+    /// The entry's id on the device.
+    pub entry_id: String,
+    /// Who acted.
+    pub user_id: String,
+    /// The app's device id.
+    pub device_id: String,
+    /// The server device that uploaded it.
+    pub uploaded_by: String,
+    /// The record.
+    pub record_id: String,
+    /// `view`, `print` or `export`.
+    pub action: String,
+    /// When, on the device.
+    pub at: String,
+    /// The purpose given.
+    pub purpose: Option<String>,
+    /// When the server received it.
+    pub received_at: String,
 }
 
 /// A user row: `(id, team_id, name, role, hcpc_number, hcpc_verified_until, created_at)`.
@@ -40,7 +107,7 @@ pub type UserRow = (
     String,
 );
 
-/// A flag row: `(team_id, doc_id, seq, rule_id, change_hash, detail, created_at)`.
+/// A flag row: `(team_id, doc_id, seq, rule_id, change_hash, detail, created_at, item)`.
 pub type FlagRow = (
     String,
     Vec<u8>,
@@ -49,6 +116,7 @@ pub type FlagRow = (
     Option<Vec<u8>>,
     String,
     String,
+    Option<String>,
 );
 
 /// A document row with its chunks.
@@ -91,13 +159,19 @@ pub struct MigrationReport {
     pub quarantined: usize,
     /// Per-device sync states.
     pub sync_states: usize,
+    /// Change receipts (who delivered each change).
+    pub receipts: usize,
+    /// Console audit-trail events.
+    pub console_events: usize,
+    /// Access-log entries.
+    pub access_log: usize,
 }
 
 impl std::fmt::Display for MigrationReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "migrated {} teams, {} users, {} devices, {} documents ({} bytes), {} flags, {} quarantined, {} sync states",
+            "migrated {} teams, {} users, {} devices, {} documents ({} bytes), {} flags, {} quarantined, {} sync states, {} change receipts, {} console events, {} access-log entries",
             self.teams,
             self.users,
             self.devices,
@@ -105,7 +179,10 @@ impl std::fmt::Display for MigrationReport {
             self.document_bytes,
             self.flags,
             self.quarantined,
-            self.sync_states
+            self.sync_states,
+            self.receipts,
+            self.console_events,
+            self.access_log
         )
     }
 }
@@ -127,6 +204,9 @@ pub async fn sqlite_to_postgres(from: &SqliteStore, to: &PgStore) -> StoreResult
         flags: dump.flags.len(),
         quarantined: dump.quarantine.len(),
         sync_states: dump.sync_states.len(),
+        receipts: dump.receipts.len(),
+        console_events: dump.console.events.len(),
+        access_log: dump.console.access_log.len(),
     };
     to.restore_dump(dump).await?;
     Ok(report)

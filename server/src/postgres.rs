@@ -25,9 +25,9 @@ use tokio_postgres::{error::SqlState, AsyncMessage, NoTls, Row};
 use uuid::Uuid;
 
 use crate::store::{
-    heads_from_bytes, heads_to_bytes, ChangePage, DeviceAuth, DeviceId, DocumentCommit, Flag,
-    NewFlag, NewUser, RevokeBy, ServerStore, StoreError, StoreEvent, StoreResult, StoredDocument,
-    TeamId, UserId,
+    heads_from_bytes, heads_to_bytes, ChangePage, ChangeReceipt, DeviceAuth, DeviceId,
+    DocumentCommit, Flag, NewFlag, NewUser, RevokeBy, ServerStore, StoreError, StoreEvent,
+    StoreResult, StoredDocument, TeamId, UserId,
 };
 
 /// The channel every instance listens on for commits made through any instance.
@@ -40,7 +40,8 @@ const POOL_SIZE: usize = 16;
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Schema migrations; entry `n` brings the schema from version `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE teams (
     id uuid PRIMARY KEY,
     name text NOT NULL,
@@ -110,7 +111,23 @@ CREATE TABLE sync_states (
     state bytea NOT NULL,
     PRIMARY KEY (device_id, doc_id)
 );
-"#];
+"#,
+    // Step 2: who delivered each change (RK-ATTRIB) and the list item a flag is about.
+    r#"
+CREATE TABLE change_receipts (
+    team_id uuid NOT NULL REFERENCES teams(id),
+    change_hash bytea NOT NULL,
+    doc_id bytea NOT NULL,
+    device_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    received_at timestamptz NOT NULL,
+    PRIMARY KEY (team_id, change_hash)
+);
+ALTER TABLE flags ADD COLUMN item uuid;
+"#,
+    // Step 3: the team console's tables (console/postgres.rs).
+    crate::console::postgres::CONSOLE_SCHEMA,
+];
 
 /// The PostgreSQL-backed store of one server instance.
 #[derive(Clone)]
@@ -130,7 +147,7 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
-fn backend(e: tokio_postgres::Error) -> StoreError {
+pub(crate) fn backend(e: tokio_postgres::Error) -> StoreError {
     match e.code() {
         Some(c) if *c == SqlState::DISK_FULL || *c == SqlState::PROGRAM_LIMIT_EXCEEDED => {
             StoreError::Full(e.to_string())
@@ -146,13 +163,13 @@ fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
     }
 }
 
-fn doc_from_bytes(b: &[u8]) -> StoreResult<RecordId> {
+pub(crate) fn doc_from_bytes(b: &[u8]) -> StoreResult<RecordId> {
     <[u8; 16]>::try_from(b)
         .map(RecordId::from_bytes)
         .map_err(|_| StoreError::Corrupt("document id bytes".into()))
 }
 
-fn u64_from(v: i64) -> StoreResult<u64> {
+pub(crate) fn u64_from(v: i64) -> StoreResult<u64> {
     u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative counter {v}")))
 }
 
@@ -162,17 +179,20 @@ fn i64_from(v: u64) -> StoreResult<i64> {
 
 fn device_auth(row: &Row) -> StoreResult<DeviceAuth> {
     let role: String = row.get(3);
-    let revoked_at: Option<DateTime<Utc>> = row.get(4);
+    let revoked_at: Option<DateTime<Utc>> = row.get(6);
     Ok(DeviceAuth {
         device_id: row.get(0),
         user_id: row.get(1),
         team_id: row.get(2),
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+        hcpc_number: row.get(4),
+        hcpc_verified_until: row.get(5),
         revoked: revoked_at.is_some(),
     })
 }
 
-const DEVICE_SELECT: &str = "SELECT d.id, u.id, u.team_id, u.role, d.revoked_at
+const DEVICE_SELECT: &str = "SELECT d.id, u.id, u.team_id, u.role, u.hcpc_number,
+     u.hcpc_verified_until, d.revoked_at
      FROM devices d JOIN users u ON u.id = d.user_id";
 
 /// The notification payload of a commit: `instance team document-hex seq`.
@@ -333,11 +353,86 @@ impl PgStore {
             .await
             .map_err(backend)?;
         }
-        for (team, doc, seq, rule, hash, detail, created) in &dump.flags {
+        for (team, doc, seq, rule, hash, detail, created, item) in &dump.flags {
+            let item = item.as_deref().map(uuid).transpose()?;
             tx.execute(
-                "INSERT INTO flags (team_id, doc_id, seq, rule_id, change_hash, detail, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[&uuid(team)?, doc, seq, rule, hash, detail, &time(created)?],
+                "INSERT INTO flags (team_id, doc_id, seq, rule_id, change_hash, detail, created_at, item)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[&uuid(team)?, doc, seq, rule, hash, detail, &time(created)?, &item],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        for (team, hash, doc, device, user, at) in &dump.receipts {
+            tx.execute(
+                "INSERT INTO change_receipts (team_id, change_hash, doc_id, device_id, user_id, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&uuid(team)?, hash, doc, &uuid(device)?, &uuid(user)?, &time(at)?],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        let c = &dump.console;
+        for (user, login, hash, set_at) in &c.credentials {
+            tx.execute(
+                "INSERT INTO console_credentials (user_id, login, password_hash, set_at) VALUES ($1, $2, $3, $4)",
+                &[&uuid(user)?, login, hash, set_at],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        for (user, device) in &c.devices {
+            tx.execute(
+                "INSERT INTO console_devices (user_id, device_id) VALUES ($1, $2)",
+                &[&uuid(user)?, &uuid(device)?],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        for (team, user, action, detail, address, at) in &c.events {
+            let team = team.as_deref().map(uuid).transpose()?;
+            let user = user.as_deref().map(uuid).transpose()?;
+            tx.execute(
+                "INSERT INTO console_events (team_id, user_id, action, detail, address, at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&team, &user, action, detail, address, at],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        for (device, at, result) in &c.contacts {
+            tx.execute(
+                "INSERT INTO device_contacts (device_id, at, result) VALUES ($1, $2, $3)",
+                &[&uuid(device)?, at, result],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        for (device, version, unsynced, at) in &c.reports {
+            tx.execute(
+                "INSERT INTO device_reports (device_id, core_version, unsynced, at) VALUES ($1, $2, $3, $4)",
+                &[&uuid(device)?, version, unsynced, at],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        for a in &c.access_log {
+            tx.execute(
+                "INSERT INTO access_log
+                 (team_id, entry_id, user_id, device_id, uploaded_by, record_id, action, at, purpose, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                &[
+                    &uuid(&a.team_id)?,
+                    &uuid(&a.entry_id)?,
+                    &uuid(&a.user_id)?,
+                    &uuid(&a.device_id)?,
+                    &uuid(&a.uploaded_by)?,
+                    &a.record_id,
+                    &a.action,
+                    &a.at,
+                    &a.purpose,
+                    &a.received_at,
+                ],
             )
             .await
             .map_err(backend)?;
@@ -353,7 +448,7 @@ impl PgStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+    pub(crate) async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
         self.pool.get().await.map_err(pool_error)
     }
 
@@ -725,9 +820,26 @@ impl ServerStore for PgStore {
         for f in &commit.flags {
             let hash = f.change_hash.map(|h| h.0.to_vec());
             tx.execute(
-                "INSERT INTO flags (team_id, doc_id, seq, rule_id, change_hash, detail)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                &[&team, &doc, &seq, &f.rule_id, &hash, &f.detail],
+                "INSERT INTO flags (team_id, doc_id, seq, rule_id, change_hash, detail, item)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&team, &doc, &seq, &f.rule_id, &hash, &f.detail, &f.item],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        for r in &commit.receipts {
+            // A change delivered again (after a lost acknowledgement) keeps its first receipt.
+            tx.execute(
+                "INSERT INTO change_receipts (team_id, change_hash, doc_id, device_id, user_id, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                &[
+                    &team,
+                    &&r.change_hash.0[..],
+                    &&r.document_id.as_bytes()[..],
+                    &r.device_id,
+                    &r.user_id,
+                    &r.received_at,
+                ],
             )
             .await
             .map_err(backend)?;
@@ -911,7 +1023,7 @@ impl ServerStore for PgStore {
             .client()
             .await?
             .query(
-                "SELECT doc_id, seq, rule_id, change_hash, detail FROM flags
+                "SELECT doc_id, seq, rule_id, change_hash, detail, item FROM flags
                  WHERE team_id = $1 AND ($2::bytea IS NULL OR doc_id = $2) ORDER BY id",
                 &[&team_id, &doc],
             )
@@ -934,11 +1046,52 @@ impl ServerStore for PgStore {
                     flag: NewFlag {
                         rule_id: r.get(2),
                         change_hash,
+                        item: r.get(5),
                         detail: r.get(4),
                     },
                 })
             })
             .collect()
+    }
+
+    async fn change_receipt(
+        &self,
+        team_id: TeamId,
+        change_hash: ChangeHash,
+    ) -> StoreResult<Option<ChangeReceipt>> {
+        self.client()
+            .await?
+            .query_opt(
+                "SELECT doc_id, device_id, user_id, received_at FROM change_receipts
+                 WHERE team_id = $1 AND change_hash = $2",
+                &[&team_id, &&change_hash.0[..]],
+            )
+            .await
+            .map_err(backend)?
+            .map(|r| {
+                Ok(ChangeReceipt {
+                    change_hash,
+                    document_id: doc_from_bytes(r.get::<_, &[u8]>(0))?,
+                    device_id: r.get(1),
+                    user_id: r.get(2),
+                    received_at: r.get(3),
+                })
+            })
+            .transpose()
+    }
+
+    async fn revoked_count(&self) -> StoreResult<u64> {
+        let n: i64 = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT count(*) FROM devices WHERE revoked_at IS NOT NULL",
+                &[],
+            )
+            .await
+            .map_err(backend)?
+            .get(0);
+        u64_from(n)
     }
 
     async fn quarantined_count(&self, team_id: TeamId) -> StoreResult<u64> {

@@ -297,13 +297,63 @@ impl SqliteStore {
             )?;
             dump.flags = rows(
                 &tx,
-                "SELECT team_id, doc_id, seq, rule_id, change_hash, detail, created_at FROM flags ORDER BY id",
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+                "SELECT team_id, doc_id, seq, rule_id, change_hash, detail, created_at, item FROM flags ORDER BY id",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
             )?;
             dump.sync_states = rows(
                 &tx,
                 "SELECT device_id, doc_id, state FROM sync_states ORDER BY device_id, doc_id",
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            dump.receipts = rows(
+                &tx,
+                "SELECT team_id, change_hash, doc_id, device_id, user_id, received_at FROM change_receipts
+                 ORDER BY team_id, change_hash",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )?;
+            dump.console.credentials = rows(
+                &tx,
+                "SELECT user_id, login, password_hash, set_at FROM console_credentials ORDER BY user_id",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            dump.console.devices = rows(
+                &tx,
+                "SELECT user_id, device_id FROM console_devices ORDER BY user_id",
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            dump.console.events = rows(
+                &tx,
+                "SELECT team_id, user_id, action, detail, address, at FROM console_events ORDER BY id",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )?;
+            dump.console.contacts = rows(
+                &tx,
+                "SELECT device_id, at, result FROM device_contacts ORDER BY id",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            dump.console.reports = rows(
+                &tx,
+                "SELECT device_id, core_version, unsynced, at FROM device_reports ORDER BY device_id",
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            dump.console.access_log = rows(
+                &tx,
+                "SELECT team_id, entry_id, user_id, device_id, uploaded_by, record_id, action, at, purpose, received_at
+                 FROM access_log ORDER BY team_id, at, entry_id",
+                |r| {
+                    Ok(crate::migrate::AccessLogRow {
+                        team_id: r.get(0)?,
+                        entry_id: r.get(1)?,
+                        user_id: r.get(2)?,
+                        device_id: r.get(3)?,
+                        uploaded_by: r.get(4)?,
+                        record_id: r.get(5)?,
+                        action: r.get(6)?,
+                        at: r.get(7)?,
+                        purpose: r.get(8)?,
+                        received_at: r.get(9)?,
+                    })
+                },
             )?;
             Ok(dump)
         })

@@ -236,6 +236,7 @@ fn transition_flags(
                 tier2_cost_pence: DEFAULT_TIER2_COST_PENCE,
                 risk_assessment: v.risk_assessment,
                 open_conflicts: &[],
+                ..WorkflowContext::default()
             };
             match workflow::transition(&prior, t.to, &actor, as_of, input_of(t, t.at), &ctx) {
                 Ok(expected) => {

@@ -24,15 +24,27 @@ const SERVICE_ONLY: [(&str, &str, &str); 12] = [
     ("transitions", "EQ-TRANSITION", "the workflow (transition)"),
     ("requested_by", "EQ-TRANSITION", "creating the request"),
     ("requested_at", "EQ-TRANSITION", "creating the request"),
-    ("status", "EQ-TRANSITION", "the workflow (derived from transitions)"),
+    (
+        "status",
+        "EQ-TRANSITION",
+        "the workflow (derived from transitions)",
+    ),
     ("flags", "CF-RULE-BREACH", "breach handling"),
-    ("sign_race_decisions", "CF-SIGN-RACE", "adopting or rejecting a change"),
+    (
+        "sign_race_decisions",
+        "CF-SIGN-RACE",
+        "adopting or rejecting a change",
+    ),
     ("signature", "RK-SIGN", "signing"),
     ("countersignature", "RK-COUNTERSIGN", "countersigning"),
     ("addenda", "RK-ADDENDUM", "adding an addendum"),
     ("acks", "FLD-ACK", "acknowledging a warning"),
     ("record_status", "RK-EIE", "marking entered in error"),
-    ("eligibility", "S-INELIGIBLE", "evaluating eligibility (derived)"),
+    (
+        "eligibility",
+        "S-INELIGIBLE",
+        "evaluating eligibility (derived)",
+    ),
 ];
 
 /// Refuses a direct edit of a derived or system path (`NotPermitted` with the rule of the call
@@ -179,7 +191,13 @@ mod tests {
 
     #[test]
     fn fld_text_chars_nul_and_bidi_controls_are_refused_in_names() {
-        for bad in ["Amara\u{0}", "\u{202e}arama", "A\u{2066}b", "A\u{200f}", "A\nB"] {
+        for bad in [
+            "Amara\u{0}",
+            "\u{202e}arama",
+            "A\u{2066}b",
+            "A\u{200f}",
+            "A\nB",
+        ] {
             match check_text("given_name", bad) {
                 Err(Error::InvalidInput { rule_id, .. }) => assert_eq!(rule_id, "FLD-TEXT-CHARS"),
                 other => panic!("{bad:?}: {other:?}"),
@@ -207,7 +225,10 @@ mod tests {
     #[test]
     fn neutralise_removes_bidi_controls_and_cuts_long_names() {
         assert_eq!(neutralise("\u{202e}ramA\u{0}", 100), "ramA");
-        assert_eq!(neutralise(&"a".repeat(105), 100), format!("{}…", "a".repeat(100)));
+        assert_eq!(
+            neutralise(&"a".repeat(105), 100),
+            format!("{}…", "a".repeat(100))
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //!
 //! The FFI crate wraps [`Records`] thinly; app logic never reaches past it.
 
-pub mod input;
 mod care;
+pub mod input;
 mod validation;
 
 use std::sync::Arc;
@@ -635,7 +635,8 @@ impl Records {
         let child: Child = self.typed(child_id)?;
         // A name from another device may carry bidirectional or control characters (or be
         // huge): the banner shows it neutralised (`FLD-TEXT-CHARS`, `SAF-WRONG-CHILD`).
-        let shown = |s: Option<&str>| input::neutralise(s.unwrap_or_default(), input::NAME_MAX_CHARS);
+        let shown =
+            |s: Option<&str>| input::neutralise(s.unwrap_or_default(), input::NAME_MAX_CHARS);
         let given = shown(child.given_name.as_deref());
         let family = shown(child.family_name.as_deref());
         let preferred = shown(child.preferred_name.as_deref());

@@ -179,7 +179,7 @@ pub(super) fn document(input: &ReportInput<'_>, ra: &RiskAssessment) -> Document
         if let Some(l) = mh::lowest_swl(ra, t) {
             b.push(Block::field(
                 "Lowest safe working load",
-                format!("{} ({})", units::kg(l.swl_kg), l.kind.label()),
+                format!("{} ({})", units::kg(l.swl_kg), l.label()),
             ));
         }
         b.push(Block::field(

@@ -228,6 +228,8 @@ pub fn visit_draft() -> Assessment {
                     .to_owned(),
             ),
             child_views: Some("\"I want to get ready for school by myself.\"".to_owned()),
+            child_views_mode: Some(ChildViewsMode::Given),
+            child_views_observed_how: None,
             communication: Some("Uses a communication aid and yes/no gestures.".to_owned()),
             function_vs_development: Some(FunctionVsDevelopment::NotInLine),
         },
@@ -402,6 +404,7 @@ fn lifting(n: u128, kind: EquipmentKind, model: &str, swl: i64) -> Item<LiftingE
             integral_spreader_bar: kind.is_hoist().then_some(false),
             last_exam_on: Some(d(2026, 1, 10)),
             next_exam_due_on: Some(d(2026, 7, 10)),
+            written_scheme: Some(false),
             examined_by: Some("Bedford Lifting Services".to_owned()),
         },
     )

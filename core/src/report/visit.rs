@@ -145,9 +145,19 @@ pub(super) fn document(input: &ReportInput<'_>, a: &Assessment) -> Document {
         text(s.b.presenting_concerns.as_deref()),
     ));
     b.push(Block::field(
+        "How the child's views were recorded",
+        opt_label(s.b.child_views_mode.as_ref()),
+    ));
+    b.push(Block::field(
         "The child's views",
         text(s.b.child_views.as_deref()),
     ));
+    if s.b.child_views_observed_how.is_some() {
+        b.push(Block::field(
+            "How the views were observed",
+            text(s.b.child_views_observed_how.as_deref()),
+        ));
+    }
     b.push(Block::field(
         "Communication",
         text(s.b.communication.as_deref()),

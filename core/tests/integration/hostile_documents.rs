@@ -495,7 +495,9 @@ fn eq_transition_direct_edits_of_derived_and_system_paths_are_refused() {
     forged.insert("user_id".into(), serde_json::json!(someone));
     forged.insert("role".into(), serde_json::json!("approver"));
     refused(
-        w.records.add_item(req, "transitions", forged.clone()).map(drop),
+        w.records
+            .add_item(req, "transitions", forged.clone())
+            .map(drop),
         "EQ-TRANSITION",
         "transitions",
     );
@@ -519,19 +521,30 @@ fn eq_transition_direct_edits_of_derived_and_system_paths_are_refused() {
         "RK-SIGN",
         "signature",
     );
-    assert_eq!(w.store.local_heads(req).unwrap(), before, "nothing was written");
+    assert_eq!(
+        w.store.local_heads(req).unwrap(),
+        before,
+        "nothing was written"
+    );
     // The workflow call still writes its transition, and weights still land on the child.
     let status = w
         .records
         .transition(
             req,
-            Status::Draft,
-            TransitionInput::at("2026-03-15T10:00:00Z".parse().unwrap()),
+            Status::Cancelled,
+            TransitionInput {
+                reason: Some("duplicate request".into()),
+                ..TransitionInput::at("2026-03-15T10:00:00Z".parse().unwrap())
+            },
         )
         .unwrap();
-    assert_eq!(status, Status::Draft);
+    assert_eq!(status, Status::Cancelled);
     w.records
-        .record_weight(w.amara, "32.4", NaiveDate::from_ymd_opt(2026, 3, 15).unwrap())
+        .record_weight(
+            w.amara,
+            "32.4",
+            NaiveDate::from_ymd_opt(2026, 3, 15).unwrap(),
+        )
         .unwrap();
 }
 
@@ -550,10 +563,11 @@ fn fld_text_chars_and_fld_text_length_typed_input_is_refused_and_nothing_is_save
             other => panic!("{path}: {other:?}"),
         }
     }
-    match w
-        .records
-        .set_text(w.amara_assessment, "sections.B.presenting_concerns", &"a".repeat(10_001))
-    {
+    match w.records.set_text(
+        w.amara_assessment,
+        "sections.B.presenting_concerns",
+        &"a".repeat(10_001),
+    ) {
         Err(Error::InvalidInput { rule_id, .. }) => assert_eq!(rule_id, "FLD-TEXT-LENGTH"),
         other => panic!("{other:?}"),
     }
@@ -591,7 +605,11 @@ fn fld_text_chars_an_incoming_name_with_a_bidi_override_is_kept_flagged_and_show
     assert!(at("FLD-TEXT-CHARS", "given_name"), "{:#?}", report.issues);
     assert!(at("FLD-TEXT-LENGTH", "family_name"), "{:#?}", report.issues);
     let child: Child = w.records.typed(id).unwrap();
-    assert_eq!(child.given_name.as_deref(), Some("\u{202e}aramA"), "kept as it came");
+    assert_eq!(
+        child.given_name.as_deref(),
+        Some("\u{202e}aramA"),
+        "kept as it came"
+    );
     let banner = w.records.banner(id).unwrap();
     assert!(banner.name.starts_with("aramA "), "{}", banner.name);
     assert!(banner.name.ends_with('…'), "{}", banner.name);

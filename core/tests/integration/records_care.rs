@@ -45,7 +45,8 @@ struct World {
 impl World {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("care.db"), StoreKey::Raw([9u8; 32])).unwrap();
+        let store =
+            Store::create_new(dir.path().join("care.db"), StoreKey::Raw([9u8; 32])).unwrap();
         Self {
             _dir: dir,
             store: Arc::new(store),

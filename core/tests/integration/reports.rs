@@ -354,7 +354,8 @@ fn records(store: Arc<Store>, actor: Actor) -> Records {
 #[test]
 fn rk_audit_producing_a_report_writes_the_print_entry_with_its_purpose() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open_plain_for_tests_and_demo(dir.path().join("s.db")).unwrap());
+    let store =
+        Arc::new(Store::create_new_plain_for_tests_and_demo(dir.path().join("s.db")).unwrap());
     let actor = ot_actor(Uuid::new_v4());
     let r = records(store, actor.clone());
     let c = r.create_child("Zoë", "Ó Dálaigh", d("2016-05-14")).unwrap();
@@ -414,7 +415,8 @@ fn rk_audit_producing_a_report_writes_the_print_entry_with_its_purpose() {
 #[test]
 fn cf_block_device_report_of_a_record_in_conflict_is_refused_and_not_logged() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open_plain_for_tests_and_demo(dir.path().join("s.db")).unwrap());
+    let store =
+        Arc::new(Store::create_new_plain_for_tests_and_demo(dir.path().join("s.db")).unwrap());
     let team = Uuid::new_v4();
     let actor = ot_actor(team);
     let r = records(store.clone(), actor.clone());

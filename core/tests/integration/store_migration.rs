@@ -368,22 +368,3 @@ fn earlier_versions_gain_empty_safeguarding_columns_that_a_rebuild_fills() {
         );
     }
 }
-
-#[test]
-fn earlier_versions_gain_an_empty_append_only_audit_log() {
-    for version in 1..=2 {
-        let (_dir, path) = migrated_copy(version);
-        let store = Store::open(&path, StoreKey::Raw(FIXTURE_KEY)).unwrap();
-        assert!(store.audit_log(None).unwrap().is_empty(), "v{version}");
-        store.close().unwrap();
-        let conn = open_raw(&path);
-        let triggers: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(triggers, 3, "v{version}");
-    }
-}

@@ -14,6 +14,7 @@ pub mod health;
 pub mod layout;
 pub mod limiter;
 pub mod mirror;
+pub mod postgres;
 pub mod records;
 pub mod requests;
 pub mod session;
@@ -221,6 +222,8 @@ pub async fn actor<S: ServerStore>(
             user_id: u.user_id,
             team_id: u.team_id,
             role: u.role,
+            hcpc_number: u.hcpc_number.clone(),
+            hcpc_verified_until: u.hcpc_verified_until,
             revoked: false,
         },
     ))

@@ -6,7 +6,10 @@
 use std::process::Command;
 
 use homevisit_core::Error;
-use homevisit_server::{AnyStore, Location, ServerConfig, SqliteStore};
+use homevisit_server::{
+    console::store::{AccessEntry, ConsoleEvent, ConsoleStore},
+    AnyStore, Location, ServerConfig, ServerStore, SqliteStore,
+};
 use homevisit_tests::{
     device::{assert_converged, Device},
     pg::{self, server_binary},
@@ -45,6 +48,40 @@ async fn migrate_moves_an_embedded_server_to_postgres_and_tablets_carry_on() {
     b.sync().await.unwrap();
     lost.sync().await.unwrap();
     embedded.revoke(&lost.token).await;
+    // The console's rows come along: a login, the audit trail, the access log.
+    let store = &*embedded.app.store;
+    homevisit_server::admin::set_console_password(store, team.ot, "olu", "a long enough password")
+        .await
+        .unwrap();
+    store
+        .append_console_event(ConsoleEvent {
+            team_id: Some(team.id),
+            user_id: Some(team.ot),
+            action: "sign-in".into(),
+            detail: "before the move".into(),
+            address: Some("127.0.0.1".into()),
+            at: String::new(),
+        })
+        .await
+        .unwrap();
+    let tablet = store.team_devices(team.id).await.unwrap()[0].device_id;
+    let entry = AccessEntry {
+        entry_id: uuid::Uuid::new_v4(),
+        user_id: team.ot,
+        user_name: None,
+        device_id: uuid::Uuid::new_v4(),
+        uploaded_by: tablet,
+        uploaded_by_name: None,
+        record_id: children[0],
+        action: "print".into(),
+        at: "2026-03-15T10:00:00Z".into(),
+        purpose: Some("school meeting".into()),
+    };
+    store
+        .append_access_entries(team.id, tablet, vec![entry.clone()])
+        .await
+        .unwrap();
+    let flags_before = store.flags(team.id, None).await.unwrap().len();
     let dir = embedded.data_dir().unwrap().to_path_buf();
 
     let url = pg::fresh_database().await;
@@ -57,6 +94,10 @@ async fn migrate_moves_an_embedded_server_to_postgres_and_tablets_carry_on() {
     ]));
     assert!(
         line.starts_with("migrated 1 teams, 1 users, 3 devices, 5 documents"),
+        "{line}"
+    );
+    assert!(
+        line.contains("10 change receipts, 1 console events, 1 access-log entries"),
         "{line}"
     );
     // Migrating twice is refused: the target is no longer empty.
@@ -74,6 +115,25 @@ async fn migrate_moves_an_embedded_server_to_postgres_and_tablets_carry_on() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds"));
 
     let pg = TestServer::on(&Location::Postgres(url), ServerConfig::default()).await;
+    let moved = &*pg.app.store;
+    let (user, _) = moved.console_credential("olu").await.unwrap().unwrap();
+    assert_eq!(user.user_id, team.ot);
+    let events = moved.console_events(team.id, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].detail, "before the move");
+    let log = moved
+        .access_entries(team.id, Default::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].entry_id, log[0].record_id, log[0].purpose.as_deref()),
+        (entry.entry_id, children[0], Some("school meeting"))
+    );
+    assert_eq!(
+        moved.flags(team.id, None).await.unwrap().len(),
+        flags_before
+    );
     let a = Device::reconnect(&a, pg.url(), Default::default());
     let b = Device::reconnect(&b, pg.url(), Default::default());
     // Same tokens, same cursors, same sync states: an unchanged reconnect moves nothing.
