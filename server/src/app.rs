@@ -231,6 +231,10 @@ fn refuse(status: StatusCode, retry_after: Duration, text: &'static str) -> Resp
         .into_response()
 }
 
+/// How long a connection waits for a place among its address's authentications in flight
+/// before it is refused with `429` (many tablets behind one proxy reconnecting at once).
+const AUTH_PLACE_WAIT: Duration = Duration::from_secs(10);
+
 async fn sync_endpoint<S: ServerStore>(
     State(app): State<App<S>>,
     extensions: Extensions,
@@ -245,7 +249,7 @@ async fn sync_endpoint<S: ServerStore>(
     // looked at, valid token or not: guessing costs time, not database work. Attempts still
     // being evaluated hold a place of the limit, so a concurrent burst is bounded too.
     let attempt = match peer {
-        Some(PeerAddr(addr)) => match app.auth_limiter.begin(addr.ip(), Instant::now()) {
+        Some(PeerAddr(addr)) => match app.auth_limiter.admit(addr.ip(), AUTH_PLACE_WAIT).await {
             Ok(attempt) => Some(attempt),
             Err(wait) => {
                 Metrics::add(&app.metrics.refused_rate_limited_total, 1);

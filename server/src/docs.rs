@@ -9,6 +9,7 @@
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
 use automerge::{ActorId, AutoCommit, Automerge, Change, ChangeHash, ReadDoc, ROOT};
@@ -122,8 +123,14 @@ struct Raced {
     why: String,
 }
 
-/// How often a commit is retried after another instance committed the same document first.
-const COMMIT_ATTEMPTS: usize = 4;
+/// How often a commit is tried when other instances keep committing the same document first
+/// (a record many tablets edit at once, on several instances). Each retry waits a random
+/// moment of up to [`RACE_BACKOFF_MS`] × the attempt number, so that two instances racing on
+/// one document stop meeting in the same instant.
+const COMMIT_ATTEMPTS: usize = 16;
+
+/// The step of the random wait between retries of a raced commit, in milliseconds.
+const RACE_BACKOFF_MS: u64 = 5;
 
 /// The root `team_id` values of a document (several if concurrently set), each read as a
 /// scalar string or a text object (stock automerge 3 clients write strings as text; see
@@ -351,6 +358,9 @@ impl<S: ServerStore> Documents<S> {
                     // Another instance committed this document first: start again from what
                     // is stored, with the received changes merged in. Nothing was written.
                     tracing::debug!(%document_id, attempt, %why, "commit raced another instance; retrying");
+                    Metrics::add(&self.metrics.commit_races_total, 1);
+                    let jitter = rand::random::<u64>() % (RACE_BACKOFF_MS * attempt as u64 + 1);
+                    tokio::time::sleep(Duration::from_millis(jitter)).await;
                     self.load(slot, team_id, document_id).await?;
                     candidate = match slot.doc.as_ref() {
                         Some(stored) => {

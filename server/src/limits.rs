@@ -131,12 +131,26 @@ impl ConnectionLimits {
 
 /// Counts failed authentications per source address in fixed windows, and the
 /// authentications of each address still being evaluated: those count against the limit too,
-/// so a burst of concurrent bad tokens evaluates no more than the limit.
+/// so a burst of concurrent bad tokens evaluates no more than the limit. A caller that finds
+/// the limit full only of attempts still in flight waits for a place ([`AuthLimiter::admit`])
+/// instead of being refused: many valid tablets behind one address (a proxy, a NAT)
+/// reconnecting at once are let in a limit's worth at a time.
 #[derive(Debug)]
 pub struct AuthLimiter {
     max_failures: u32,
     window: Duration,
     seen: Mutex<HashMap<IpAddr, Window>>,
+    /// Woken whenever an attempt ends (a place may have come free).
+    ended: tokio::sync::Notify,
+}
+
+/// Why an attempt cannot start now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NotNow {
+    /// The address used up its failures: wait this long.
+    Blocked(Duration),
+    /// Attempts still being evaluated fill the limit: they end within moments.
+    Busy,
 }
 
 /// One address's window: when it started, its failures, and its attempts in flight.
@@ -179,6 +193,7 @@ impl AuthLimiter {
             max_failures,
             window,
             seen: Mutex::new(HashMap::new()),
+            ended: tokio::sync::Notify::new(),
         }
     }
 
@@ -200,6 +215,39 @@ impl AuthLimiter {
     /// Starts evaluating an authentication from `ip`: refused (with how long to wait) when its
     /// failures plus its attempts in flight already fill the limit.
     pub fn begin(self: &Arc<Self>, ip: IpAddr, now: Instant) -> Result<AuthAttempt, Duration> {
+        self.try_begin(ip, now).map_err(|n| match n {
+            NotNow::Blocked(wait) => wait,
+            NotNow::Busy => Duration::from_secs(1),
+        })
+    }
+
+    /// Like [`AuthLimiter::begin`], but while the limit is full only of attempts still being
+    /// evaluated, waits (at most `max_wait`) for one of them to end instead of refusing. An
+    /// address that used up its failures is refused at once.
+    pub async fn admit(
+        self: &Arc<Self>,
+        ip: IpAddr,
+        max_wait: Duration,
+    ) -> Result<AuthAttempt, Duration> {
+        let deadline = tokio::time::Instant::now() + max_wait;
+        loop {
+            // Registered before looking, so an attempt that ends in between still wakes us.
+            let ended = self.ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            match self.try_begin(ip, Instant::now()) {
+                Ok(attempt) => return Ok(attempt),
+                Err(NotNow::Blocked(wait)) => return Err(wait),
+                Err(NotNow::Busy) => {
+                    if tokio::time::timeout_at(deadline, ended).await.is_err() {
+                        return Err(Duration::from_secs(1));
+                    }
+                }
+            }
+        }
+    }
+
+    fn try_begin(self: &Arc<Self>, ip: IpAddr, now: Instant) -> Result<AuthAttempt, NotNow> {
         if self.max_failures == 0 {
             return Ok(AuthAttempt { limiter: None, ip });
         }
@@ -215,15 +263,16 @@ impl AuthLimiter {
             w.start = now;
             w.failures = 0;
         }
-        if w.failures.saturating_add(w.in_flight) >= self.max_failures {
+        if w.failures >= self.max_failures {
             let elapsed = now.saturating_duration_since(w.start);
-            let wait = if w.failures >= self.max_failures {
-                self.window.saturating_sub(elapsed)
-            } else {
-                // Full of attempts still being evaluated: they end within moments.
-                Duration::from_secs(1)
-            };
-            return Err(wait.max(Duration::from_secs(1)));
+            return Err(NotNow::Blocked(
+                self.window
+                    .saturating_sub(elapsed)
+                    .max(Duration::from_secs(1)),
+            ));
+        }
+        if w.failures.saturating_add(w.in_flight) >= self.max_failures {
+            return Err(NotNow::Busy);
         }
         w.in_flight += 1;
         Ok(AuthAttempt {
@@ -245,6 +294,8 @@ impl AuthLimiter {
             }
             w.failures = w.failures.saturating_add(1);
         }
+        drop(seen);
+        self.ended.notify_waiters();
     }
 
     fn make_room(&self, seen: &mut HashMap<IpAddr, Window>, ip: IpAddr, now: Instant) {
@@ -351,6 +402,43 @@ mod tests {
             Some(Duration::from_secs(59))
         );
         assert_eq!(limiter.begin(ip, t0).unwrap_err(), Duration::from_secs(60));
+    }
+
+    #[tokio::test]
+    async fn a_caller_waits_for_a_place_held_by_attempts_in_flight_but_not_for_failures() {
+        let limiter = Arc::new(AuthLimiter::new(2, Duration::from_secs(60)));
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let t0 = Instant::now();
+        let first = limiter.begin(ip, t0).unwrap();
+        let second = limiter.begin(ip, t0).unwrap();
+        // Full of attempts in flight: a third caller waits, and is let in when one ends.
+        let waiting = {
+            let limiter = Arc::clone(&limiter);
+            tokio::spawn(async move { limiter.admit(ip, Duration::from_secs(30)).await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "it waits while both are in flight");
+        drop(first); // a valid token: its place is given back
+        let third = waiting
+            .await
+            .unwrap()
+            .expect("let in once a place came free");
+        // With nobody ending, a bounded wait gives up with a short Retry-After.
+        assert_eq!(
+            limiter
+                .admit(ip, Duration::from_millis(50))
+                .await
+                .unwrap_err(),
+            Duration::from_secs(1)
+        );
+        // Failures are not waited out: refused at once with the rest of the window.
+        second.failed(Instant::now());
+        third.failed(Instant::now());
+        let wait = limiter
+            .admit(ip, Duration::from_secs(30))
+            .await
+            .unwrap_err();
+        assert!(wait > Duration::from_secs(50), "{wait:?}");
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct Metrics {
     /// Device tokens looked up in storage (each a hash and a query): what a flood of bad
     /// tokens costs.
     pub auth_evaluations_total: AtomicU64,
+    /// Commits retried because another instance committed the same document first
+    /// (PostgreSQL, several instances).
+    pub commit_races_total: AtomicU64,
 }
 
 impl Metrics {
@@ -51,7 +54,7 @@ impl Metrics {
 
     /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 15] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 16] = [
             (
                 "homevisit_connections_open",
                 "gauge",
@@ -99,6 +102,12 @@ impl Metrics {
                 "counter",
                 "Requests refused for a bad or revoked token",
                 &self.auth_failures_total,
+            ),
+            (
+                "homevisit_commit_races_total",
+                "counter",
+                "Commits retried because another instance committed the document first",
+                &self.commit_races_total,
             ),
             (
                 "homevisit_flags_total",

@@ -11,9 +11,16 @@
 //! second round (to pull the others' edits) every tablet holds exactly the expected records
 //! with heads equal to the server's. Exit status 0 only if it converged with no error.
 //!
+//! With `--database postgres://…` the server runs on PostgreSQL, and `--instances N` starts N
+//! server processes on that one database; tablet `i` connects to instance `i mod N`, so every
+//! team's edits cross instances. The server CPU and RSS are then summed over the instances.
+//! The first round's server CPU is also printed per 1,000 synced records (documents sent plus
+//! received), the figure docs/BENCHMARKS.md compares between backends.
+//!
 //! ```sh
 //! cargo build --locked -p homevisit-server -p homevisit-tests --bins
 //! target/debug/load --devices 50 --edits 4 --seed 1
+//! target/debug/load --devices 200 --database postgres://hv@127.0.0.1:5432/load --instances 2
 //! ```
 
 #[path = "sim/mod.rs"]
@@ -25,6 +32,7 @@ use std::{
 };
 
 use homevisit_core::RecordId;
+use homevisit_server::Location;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sim::{convergence, flag, flags, quantile_ms, ServerProcess, SimDevice, R};
 use tokio::sync::{Barrier, Semaphore};
@@ -44,7 +52,7 @@ impl Round {
         let mut t = self.times.clone();
         t.sort();
         println!(
-            "{name}: p50={:.0} ms  p99={:.0} ms  max={:.0} ms  wall={:.2} s  errors={}  docs sent={} received={}  server cpu={:.2} s ({:.0}% of one core)",
+            "{name}: p50={:.0} ms  p99={:.0} ms  max={:.0} ms  wall={:.2} s  errors={}  docs sent={} received={}  server cpu={:.2} s ({:.0}% of one core, {:.2} s per 1,000 synced records)",
             quantile_ms(&t, 0.5),
             quantile_ms(&t, 0.99),
             quantile_ms(&t, 1.0),
@@ -54,6 +62,7 @@ impl Round {
             self.received,
             self.cpu,
             100.0 * self.cpu / self.wall.as_secs_f64().max(1e-9),
+            1000.0 * self.cpu / ((self.sent + self.received) as f64).max(1.0),
         );
         for e in self.errors.iter().take(5) {
             println!("  error: {e}");
@@ -62,7 +71,11 @@ impl Round {
 }
 
 /// Every device syncs once, all released together by a barrier.
-async fn round(devices: &Arc<Vec<SimDevice>>, server: &ServerProcess, limit: Duration) -> R<Round> {
+async fn round(
+    devices: &Arc<Vec<SimDevice>>,
+    servers: &[ServerProcess],
+    limit: Duration,
+) -> R<Round> {
     let n = devices.len();
     let barrier = Arc::new(Barrier::new(n + 1));
     let mut tasks = Vec::with_capacity(n);
@@ -80,7 +93,7 @@ async fn round(devices: &Arc<Vec<SimDevice>>, server: &ServerProcess, limit: Dur
             (start.elapsed(), result)
         }));
     }
-    let cpu0 = server.cpu_seconds()?;
+    let cpu0 = cpu_seconds(servers)?;
     let start = Instant::now();
     barrier.wait().await;
     let mut out = Round {
@@ -109,8 +122,13 @@ async fn round(devices: &Arc<Vec<SimDevice>>, server: &ServerProcess, limit: Dur
         }
     }
     out.wall = start.elapsed();
-    out.cpu = server.cpu_seconds()? - cpu0;
+    out.cpu = cpu_seconds(servers)? - cpu0;
     Ok(out)
+}
+
+/// CPU seconds used so far by every server instance together.
+fn cpu_seconds(servers: &[ServerProcess]) -> R<f64> {
+    servers.iter().map(ServerProcess::cpu_seconds).sum()
 }
 
 #[tokio::main]
@@ -133,6 +151,8 @@ async fn run() -> R<bool> {
         "shared",
         "team-size",
         "sync-timeout-secs",
+        "database",
+        "instances",
     ])?;
     let n: usize = flag(&f, "devices", 50)?;
     let k: usize = flag(&f, "edits", 4)?;
@@ -140,29 +160,45 @@ async fn run() -> R<bool> {
     let shared: usize = flag(&f, "shared", 20)?;
     let team_size: usize = flag(&f, "team-size", 50)?;
     let limit = Duration::from_secs(flag(&f, "sync-timeout-secs", 900)?);
-    if n == 0 || team_size == 0 {
-        return Err("--devices and --team-size must be at least 1".into());
+    let instances: usize = flag(&f, "instances", 1)?;
+    if n == 0 || team_size == 0 || instances == 0 {
+        return Err("--devices, --team-size and --instances must be at least 1".into());
     }
     let n_teams = n.div_ceil(team_size);
-    println!(
-        "load: devices={n} teams={n_teams} (up to {team_size} devices each) edits={k} shared={shared} seed={seed} build={}",
-        sim::profile()
-    );
     let root = tempfile::tempdir()?;
-    let data_dir = root.path().join("server");
+    let location = match f.get("database") {
+        Some(url) => Location::Postgres(url.clone()),
+        None if instances > 1 => {
+            return Err(
+                "--instances above 1 needs --database (instances share one database)".into(),
+            )
+        }
+        None => Location::DataDir(root.path().join("server")),
+    };
+    println!(
+        "load: devices={n} teams={n_teams} (up to {team_size} devices each) edits={k} shared={shared} seed={seed} build={} storage={} instances={instances}",
+        sim::profile(),
+        location.kind()
+    );
     let setup = Instant::now();
     // Devices [t * team_size, (t + 1) * team_size) belong to team t.
     let members = |t: usize| t * team_size..((t + 1) * team_size).min(n);
     let mut teams = Vec::with_capacity(n_teams);
     for t in 0..n_teams {
-        teams.push(sim::setup_team(&data_dir, &format!("Team {t}"), members(t).len()).await?);
+        teams.push(sim::setup_team(&location, &format!("Team {t}"), members(t).len()).await?);
     }
     let max_conn = (2 * n).max(4096).to_string();
-    let server = ServerProcess::start(&data_dir, &["--max-connections".into(), max_conn]).await?;
-    let url = server.url();
+    let mut servers = Vec::with_capacity(instances);
+    for _ in 0..instances {
+        servers.push(
+            ServerProcess::start(&location, &["--max-connections".into(), max_conn.clone()])
+                .await?,
+        );
+    }
     let mut devices = Vec::with_capacity(n);
     for (t, team) in teams.iter().enumerate() {
-        for (slot, _) in members(t).enumerate() {
+        for (slot, i) in members(t).enumerate() {
+            let url = servers[i % instances].url();
             devices.push(SimDevice::new(root.path(), team, slot, &url)?);
         }
     }
@@ -217,41 +253,44 @@ async fn run() -> R<bool> {
         expected[0].len()
     );
 
-    let rss_start = server.rss_kib()?;
-    // Sample the server's RSS while the rounds run.
+    let rss = |f: fn(&ServerProcess) -> R<u64>| -> R<u64> { servers.iter().map(f).sum() };
+    let rss_start = rss(ServerProcess::rss_kib)?;
+    // Sample the servers' RSS (summed over instances) while the rounds run.
     let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let sampler = {
         let sampling = Arc::clone(&sampling);
-        let pid = server.pid;
+        let pids: Vec<u32> = servers.iter().map(|s| s.pid).collect();
         tokio::spawn(async move {
             let mut max = 0u64;
             while sampling.load(std::sync::atomic::Ordering::Relaxed) {
-                if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-                    if let Some(kib) = s
-                        .lines()
-                        .find(|l| l.starts_with("VmRSS:"))
-                        .and_then(|l| l.split_whitespace().nth(1))
-                        .and_then(|v| v.parse::<u64>().ok())
-                    {
-                        max = max.max(kib);
+                let mut total = 0;
+                for pid in &pids {
+                    if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+                        total += s
+                            .lines()
+                            .find(|l| l.starts_with("VmRSS:"))
+                            .and_then(|l| l.split_whitespace().nth(1))
+                            .and_then(|v| v.parse::<u64>().ok())
+                            .unwrap_or(0);
                     }
                 }
+                max = max.max(total);
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             max
         })
     };
 
-    let first = round(&devices, &server, limit).await?;
+    let first = round(&devices, &servers, limit).await?;
     first.print("round 1 (all reconnect at once, uploading)");
-    let second = round(&devices, &server, limit).await?;
+    let second = round(&devices, &servers, limit).await?;
     second.print("round 2 (all at once again, pulling the others' edits)");
     // Devices whose sync failed retry (not timed) so that convergence can be judged.
     let mut retries = 0;
     let mut failed_again = 0;
     if !first.errors.is_empty() || !second.errors.is_empty() {
         for attempt in 0..3 {
-            let again = round(&devices, &server, limit).await?;
+            let again = round(&devices, &servers, limit).await?;
             retries += 1;
             failed_again = again.errors.len();
             println!("retry round {}: errors={}", attempt + 1, again.errors.len());
@@ -262,8 +301,8 @@ async fn run() -> R<bool> {
     }
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);
     let rss_sampled_max = sampler.await?;
-    let rss_end = server.rss_kib()?;
-    let rss_peak = server.peak_rss_kib()?;
+    let rss_end = rss(ServerProcess::rss_kib)?;
+    let rss_peak = rss(ServerProcess::peak_rss_kib)?;
     println!(
         "server rss: start={rss_start} KiB  max sampled={rss_sampled_max} KiB  peak (VmHWM)={rss_peak} KiB  end={rss_end} KiB"
     );
@@ -271,7 +310,7 @@ async fn run() -> R<bool> {
     let mut problems = Vec::new();
     for (t, team) in teams.iter().enumerate() {
         problems.extend(
-            convergence(&data_dir, team.id, &devices[members(t)], &expected[t])
+            convergence(&location, team.id, &devices[members(t)], &expected[t])
                 .await?
                 .into_iter()
                 .map(|p| format!("team {t}: {p}")),
@@ -297,6 +336,8 @@ async fn run() -> R<bool> {
             "FAILED"
         }
     );
-    server.stop().await;
+    for server in servers {
+        server.stop().await;
+    }
     Ok(problems.is_empty() && errors == 0)
 }

@@ -83,8 +83,9 @@ async fn run() -> R<bool> {
     );
     let root = tempfile::tempdir()?;
     let data_dir = root.path().join("server");
-    let team = sim::setup_team(&data_dir, "Soak team", n).await?;
-    let server = ServerProcess::start(&data_dir, &[]).await?;
+    let location = homevisit_server::Location::DataDir(data_dir.clone());
+    let team = sim::setup_team(&location, "Soak team", n).await?;
+    let server = ServerProcess::start(&location, &[]).await?;
     let url = server.url();
     let mut devices = Vec::with_capacity(n);
     for i in 0..n {
@@ -266,7 +267,7 @@ async fn run() -> R<bool> {
         println!("  {e}");
     }
     let expected = created.lock().map_err(|_| "ids poisoned")?.clone();
-    let problems = convergence(&data_dir, team.id, &devices, &expected).await?;
+    let problems = convergence(&location, team.id, &devices, &expected).await?;
     if problems.is_empty() {
         println!(
             "convergence: ok ({n} devices x {} records, heads equal the server's)",

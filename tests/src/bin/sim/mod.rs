@@ -24,7 +24,7 @@ use homevisit_core::{
     sync::{SyncClient, SyncConfig},
     RecordId,
 };
-use homevisit_server::{admin, ServerStore, SqliteStore};
+use homevisit_server::{admin, AnyStore, Location, ServerStore};
 use tempfile::TempDir;
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
@@ -105,12 +105,16 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `homevisit-server serve` on a free loopback port over `data_dir`.
-    pub async fn start(data_dir: &Path, extra: &[String]) -> R<Self> {
-        let mut child = Command::new(server_binary()?)
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(data_dir)
+    /// Starts `homevisit-server serve` on a free loopback port over `location` (a data
+    /// directory, or a PostgreSQL database that other instances may share).
+    pub async fn start(location: &Location, extra: &[String]) -> R<Self> {
+        let mut command = Command::new(server_binary()?);
+        command.arg("serve");
+        match location {
+            Location::DataDir(dir) => command.arg("--data-dir").arg(dir),
+            Location::Postgres(url) => command.arg("--database").arg(url),
+        };
+        let mut child = command
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
             .env("RUST_LOG", "warn")
@@ -203,9 +207,9 @@ pub struct Team {
     pub tokens: Vec<String>,
 }
 
-/// Creates a team, its OT and `n` devices in `data_dir`.
-pub async fn setup_team(data_dir: &Path, name: &str, n: usize) -> R<Team> {
-    let store = SqliteStore::open_dir(data_dir)?;
+/// Creates a team, its OT and `n` devices in the server's storage at `location`.
+pub async fn setup_team(location: &Location, name: &str, n: usize) -> R<Team> {
+    let store = AnyStore::open(location).await?;
     let id = admin::add_team(&store, name).await?;
     let ot = admin::add_user(
         &store,
@@ -229,11 +233,11 @@ pub async fn setup_team(data_dir: &Path, name: &str, n: usize) -> R<Team> {
 
 /// The server's committed heads of `ids` (sorted), read from its database.
 pub async fn server_heads(
-    data_dir: &Path,
+    location: &Location,
     team: Uuid,
     ids: Vec<RecordId>,
 ) -> R<BTreeMap<RecordId, Vec<ChangeHash>>> {
-    let store = SqliteStore::open_dir(data_dir)?;
+    let store = AnyStore::open(location).await?;
     let mut out = BTreeMap::new();
     for (id, heads) in store.document_heads(team, ids).await? {
         if let Some(mut heads) = heads {
@@ -353,7 +357,7 @@ impl SimDevice {
 
 /// How far the devices are from the server's state: a list of problems (empty = converged).
 pub async fn convergence(
-    data_dir: &Path,
+    location: &Location,
     team: Uuid,
     devices: &[SimDevice],
     expected: &[RecordId],
@@ -361,7 +365,7 @@ pub async fn convergence(
     let mut expected = expected.to_vec();
     expected.sort();
     expected.dedup();
-    let server = server_heads(data_dir, team, expected.clone()).await?;
+    let server = server_heads(location, team, expected.clone()).await?;
     let mut problems = Vec::new();
     if server.len() != expected.len() {
         problems.push(format!(
