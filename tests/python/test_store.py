@@ -124,6 +124,13 @@ def hostile_values(annotation):
         ]
     if origin in (list, typing.List) and args and args[0] is hv.Amendment:
         return [[hv.Amendment(path=s, new_value_json=s) for s in HOSTILE_STRINGS[:6]]]
+    if origin in (list, typing.List) and args and args[0] is hv.TeamMember:
+        # Report team names: none, hostile ids and names, and many of them.
+        return [
+            [],
+            [hv.TeamMember(user_id=s, name=s) for s in HOSTILE_STRINGS[:6]],
+            [hv.TeamMember(user_id=str(i), name="x" * 10_000) for i in range(200)],
+        ]
     if annotation is hv.TransitionDetails or annotation == "TransitionDetails":
         return [hv.TransitionDetails(reason="", event_date="32/13/2026", outcome="maybe")]
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):

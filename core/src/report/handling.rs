@@ -4,6 +4,7 @@
 //! the controls; the LOLER examination dates of the lifting equipment; the child's current
 //! weight and when it was measured.
 
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{
@@ -69,6 +70,45 @@ fn used(ra: &RiskAssessment, id: Option<Uuid>) -> Option<String> {
         Some(e) => equipment_line(&e.data),
         None => "not found in this assessment's equipment list".to_owned(),
     })
+}
+
+/// Who was trained on a task (`MH-CARER-TRAINED`), a line each: name and role, the hoist and
+/// sling they were trained with, by whom and when, competence and review date; a record that
+/// does not make them a current competent carer on the plan's date says so.
+fn trained_carers(ra: &RiskAssessment, task: Uuid, as_of: Option<NaiveDate>) -> String {
+    let lines: Vec<String> = live(&ra.carer_training)
+        .filter(|c| c.data.task_id == Some(task))
+        .map(|c| {
+            let c = &c.data;
+            let mut v = format!(
+                "{} ({})",
+                text(c.trainee_name.as_deref()),
+                opt_label(c.trainee_role.as_ref()).to_lowercase()
+            );
+            if let Some(h) = used(ra, c.hoist_id) {
+                v.push_str(&format!("; hoist: {h}"));
+            }
+            if let Some(sl) = used(ra, c.sling_id) {
+                v.push_str(&format!("; sling: {sl}"));
+            }
+            v.push_str(&format!(
+                "; trained by {} on {}; competent: {}; review due {}",
+                text(c.trained_by.as_deref()),
+                units::opt_date(c.trained_on),
+                yes_no(c.competent),
+                units::opt_date(c.review_due_on)
+            ));
+            if !c.is_current_for(task, as_of) {
+                v.push_str(" (not a current competent carer on the plan's date)");
+            }
+            v
+        })
+        .collect();
+    if lines.is_empty() {
+        "none recorded".to_owned()
+    } else {
+        lines.join("\n")
+    }
 }
 
 /// Builds the handling plan.
@@ -147,8 +187,9 @@ pub(super) fn document(input: &ReportInput<'_>, ra: &RiskAssessment) -> Document
         b.push(Block::field("Hazards found (TILEO)", hazards.join("\n")));
     }
 
-    for (n, t) in live(&ra.tasks).enumerate() {
-        let t = &t.data;
+    for (n, item) in live(&ra.tasks).enumerate() {
+        let task_id = item.item_id;
+        let t = &item.data;
         b.push(Block::Heading(format!(
             "Task {}: {} to {}",
             n + 1,
@@ -210,6 +251,7 @@ pub(super) fn document(input: &ReportInput<'_>, ra: &RiskAssessment) -> Document
         if let Some(notes) = t.notes.as_deref().filter(|x| !x.trim().is_empty()) {
             b.push(Block::field("Notes", notes.trim()));
         }
+        b.push(Block::field("Trained carers", trained_carers(ra, task_id, ra.assessment_date)));
     }
 
     let equipment: Vec<&LiftingEquipment> = live(&ra.lifting_equipment).map(|e| &e.data).collect();

@@ -24,6 +24,7 @@ use crate::{
             Status, Transition,
         },
         risk::*,
+        training::{CarerTraining, TraineeRole},
         user::Role,
     },
 };
@@ -493,6 +494,53 @@ pub fn handling_plan_signed() -> RiskAssessment {
                     "Two carers for every bath transfer.",
                 )],
             ),
+        ),
+    ];
+    let training = |n, name: &str, role, task_id, hoist_id, competent, review| {
+        item(
+            n,
+            "2026-03-15T11:10:00Z",
+            CarerTraining {
+                trainee_name: Some(name.to_owned()),
+                trainee_role: Some(role),
+                task_id: Some(task_id),
+                hoist_id: Some(hoist_id),
+                sling_id: Some(sling.item_id),
+                trained_by: Some("Tomasz Wiśniewski".to_owned()),
+                trained_on: Some(d(2026, 3, 15)),
+                competent: Some(competent),
+                review_due_on: Some(review),
+            },
+        )
+    };
+    let (bed_to_chair, chair_to_bath) = (ra.tasks[0].item_id, ra.tasks[1].item_id);
+    ra.carer_training = vec![
+        training(
+            36,
+            "Aoife Ó Dálaigh",
+            TraineeRole::Carer,
+            bed_to_chair,
+            hoist.item_id,
+            true,
+            d(2026, 9, 15),
+        ),
+        training(
+            37,
+            "Ms Okafor (teaching assistant)",
+            TraineeRole::SchoolStaff,
+            bed_to_chair,
+            hoist.item_id,
+            false,
+            d(2026, 4, 15),
+        ),
+        training(
+            38,
+            "Aoife Ó Dálaigh",
+            TraineeRole::Carer,
+            chair_to_bath,
+            bath.item_id,
+            true,
+            d(2026, 9, 15),
         ),
     ];
     ra.lifting_equipment = vec![hoist, bar, sling, bath];

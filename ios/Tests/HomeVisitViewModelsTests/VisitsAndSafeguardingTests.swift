@@ -10,7 +10,7 @@ import XCTest
 @MainActor
 final class VisitsAndSafeguardingTests: XCTestCase {
     func testTwoMissedVisitsWarnOnTheVisitsScreenAndInTheCaseload() async throws {
-        let ot = try await openStore(try newStorePath(), identity(.ot))
+        let ot = try await createStore(try newStorePath(), identity(.ot))
         let child = try await ot.createChild(givenName: "Amira", familyName: "Okafor", dateOfBirth: "2016-05-14")
         let vm = VisitsViewModel(hv: ot, childId: child)
         _ = try await awaitState(vm, "loaded") { !$0.loading }
@@ -32,7 +32,7 @@ final class VisitsAndSafeguardingTests: XCTestCase {
     }
 
     func testSafeguardingStatusShowsOnTheBannerOfTheChildsRecordsAndIsAttributed() async throws {
-        let ot = try await openStore(try newStorePath(), identity(.ot))
+        let ot = try await createStore(try newStorePath(), identity(.ot))
         let child = try await ot.createChild(givenName: "Amira", familyName: "Okafor", dateOfBirth: "2016-05-14")
         let ra = try await ot.createRiskAssessment(childId: child)
         let vm = VisitsViewModel(hv: ot, childId: child)
@@ -53,7 +53,7 @@ final class VisitsAndSafeguardingTests: XCTestCase {
     }
 
     func testAHoistTaskWithoutATrainedCarerWarnsUntilTrainingIsRecorded() async throws {
-        let ot = try await openStore(try newStorePath(), identity(.ot))
+        let ot = try await createStore(try newStorePath(), identity(.ot))
         let child = try await ot.createChild(givenName: "Mo", familyName: "Ali", dateOfBirth: "2014-07-09")
         let ra = try await ot.createRiskAssessment(childId: child)
         try await fillRiskAssessment(ot, ra)
@@ -77,7 +77,7 @@ final class VisitsAndSafeguardingTests: XCTestCase {
     }
 
     func testASocialCareFormNeedsTheChildsViewsAndNonVerbalObservedWithHowIsEnough() async throws {
-        let ot = try await openStore(try newStorePath(), identity(.ot))
+        let ot = try await createStore(try newStorePath(), identity(.ot))
         let child = try await ot.createChild(givenName: "Mo", familyName: "Ali", dateOfBirth: "2014-07-09")
         let form = try await ot.createAssessment(childId: child, service: .socialCare)
         try await ot.setField(recordId: form, path: "sections.A.visit_date", value: .text(value: day(0)))

@@ -51,10 +51,13 @@ fn run(args: &[String]) -> Result<Value, BoxError> {
         .split_first()
         .ok_or("usage: console_device seed|sync|status|view|audit --store PATH …")?;
     let args = Args::parse(rest)?;
-    let store = Arc::new(Store::open(
-        PathBuf::from(args.get("store")?),
-        StoreKey::Raw(KEY),
-    )?);
+    // `seed` sets up a new tablet; every other command opens the one it made.
+    let path = PathBuf::from(args.get("store")?);
+    let store = Arc::new(if command == "seed" {
+        Store::create_new(path, StoreKey::Raw(KEY))?
+    } else {
+        Store::open(path, StoreKey::Raw(KEY))?
+    });
     match command.as_str() {
         "seed" => {
             let records = records(&store, &args)?;

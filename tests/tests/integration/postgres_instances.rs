@@ -178,3 +178,41 @@ async fn a_revocation_through_one_instance_refuses_the_device_on_the_others() {
     let report = on_first.sync().await.unwrap();
     assert_eq!(report.docs_received, 1);
 }
+
+async fn healthz(addr: std::net::SocketAddr) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    let status = out.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_reports_the_database_and_fails_when_it_is_gone() {
+    let location = pg::fresh_location().await;
+    let server = TestServer::on(&location, ServerConfig::default()).await;
+    assert_eq!(healthz(server.addr).await, (200, "ok\n".to_string()));
+    // The database disappears under the instance (its connections are terminated): the
+    // health check answers 503, so a proxy takes the instance out.
+    let homevisit_server::Location::Postgres(url) = &location else {
+        unreachable!("a PostgreSQL location")
+    };
+    let name = url.rsplit('/').next().unwrap().to_string();
+    let (client, connection) =
+        tokio_postgres::connect(&pg::with_database(url, "postgres"), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+    let (status, body) = healthz(server.addr).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("storage"), "{body}");
+}

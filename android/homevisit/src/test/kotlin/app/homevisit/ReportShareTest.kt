@@ -19,7 +19,7 @@ class ReportShareTest {
     @Test
     fun visitReportIsMadeAndHandedToTheShareSheetAndAReferralIsRefusedWithRkReport() = presenterTest { scope ->
         val id = identity(Role.OT)
-        val ot = openStore(newStorePath(), id)
+        val ot = createStore(newStorePath(), id)
         val child = ot.createChild("Zoë", "Ó Dálaigh", "2016-05-14")
         val visit = ot.createAssessment(child, Service.HEALTH)
         val shared = mutableListOf<Pair<ByteArray, String>>()

@@ -24,7 +24,7 @@ import org.junit.Test
 class VisitsAndSafeguardingTest {
     @Test
     fun twoMissedVisitsWarnOnTheVisitsScreenAndInTheCaseload() = presenterTest { scope ->
-        val ot = openStore(newStorePath(), identity(Role.OT))
+        val ot = createStore(newStorePath(), identity(Role.OT))
         val child = ot.createChild("Amira", "Okafor", "2016-05-14")
         val p = VisitsPresenter(ot, child, scope)
         p.state.await("loaded") { !it.loading }
@@ -52,7 +52,7 @@ class VisitsAndSafeguardingTest {
 
     @Test
     fun safeguardingStatusShowsOnTheBannerOfTheChildsRecordsAndIsAttributed() = presenterTest { scope ->
-        val ot = openStore(newStorePath(), identity(Role.OT))
+        val ot = createStore(newStorePath(), identity(Role.OT))
         val child = ot.createChild("Amira", "Okafor", "2016-05-14")
         val ra = ot.createRiskAssessment(child)
         val p = VisitsPresenter(ot, child, scope)
@@ -74,7 +74,7 @@ class VisitsAndSafeguardingTest {
 
     @Test
     fun aHoistTaskWithoutATrainedCarerWarnsUntilTrainingIsRecorded() = presenterTest { scope ->
-        val ot = openStore(newStorePath(), identity(Role.OT))
+        val ot = createStore(newStorePath(), identity(Role.OT))
         val child = ot.createChild("Mo", "Ali", "2014-07-09")
         val ra = ot.createRiskAssessment(child)
         fillRiskAssessment(ot, ra)
@@ -103,7 +103,7 @@ class VisitsAndSafeguardingTest {
 
     @Test
     fun aSocialCareFormNeedsTheChildsViewsAndNonVerbalObservedWithHowIsEnough() = presenterTest { _ ->
-        val ot = openStore(newStorePath(), identity(Role.OT))
+        val ot = createStore(newStorePath(), identity(Role.OT))
         val child = ot.createChild("Mo", "Ali", "2014-07-09")
         val form = ot.createAssessment(child, Service.SOCIAL_CARE)
         ot.setField(form, "sections.A.visit_date", FieldValue.Text(today.toString()))
