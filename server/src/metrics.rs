@@ -1,4 +1,7 @@
 //! Counters exposed at `GET /metrics` in the Prometheus text format.
+//!
+//! `/metrics` needs no token, so everything here is process-wide and unlabelled: no team,
+//! user, device or record appears in it, and nothing is counted per team (docs/SECURITY.md).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
