@@ -44,6 +44,12 @@ pub struct ServerConfig {
     /// How often the server looks for new revocations (one query for the whole server); a
     /// revoked device's open sessions end within about this time.
     pub revocation_poll: Duration,
+    /// How long a connection may take to send a complete HTTP request head once the server
+    /// starts reading it; a slower one is disconnected.
+    pub header_read_timeout: Duration,
+    /// Most accepted connections still in their TLS handshake or sending their first request
+    /// head; more are answered `503` and closed at once ([`crate::http`]).
+    pub max_pending_connections: usize,
     /// Most WebSocket connections open at once; more are refused with `503`.
     pub max_connections: usize,
     /// Most WebSocket connections one device may hold at once; more are refused with `429`.
@@ -76,6 +82,8 @@ impl Default for ServerConfig {
             catchup_page: 1000,
             revocation_check: Duration::from_secs(15),
             revocation_poll: Duration::from_millis(250),
+            header_read_timeout: Duration::from_secs(10),
+            max_pending_connections: 1024,
             max_connections: 4096,
             max_connections_per_device: 4,
             max_auth_failures: 20,

@@ -526,12 +526,16 @@ impl<S: ServerStore> Conn<S> {
         }
     }
 
-    async fn ack(&mut self, document_id: RecordId, doc: &Automerge) -> Result<(), Stop> {
+    async fn ack(
+        &mut self,
+        document_id: RecordId,
+        heads: Vec<automerge::ChangeHash>,
+    ) -> Result<(), Stop> {
         let msg = Message::Ack {
             sender_id: self.app.peer_id.clone(),
             target_id: self.peer.clone(),
             document_id,
-            heads: doc.get_heads(),
+            heads,
         };
         self.send(&msg).await
     }
@@ -548,37 +552,57 @@ impl<S: ServerStore> Conn<S> {
             let msg = self.unavailable(id);
             return self.send(&msg).await;
         }
-        if let Some(doc) = slot.doc.as_ref() {
-            if request
-                && message.heads.is_empty()
-                && message.changes.is_empty()
-                && self.extensions.contains(&Extension::WholeDoc)
-            {
-                // The peer has nothing: one message with the saved document beats rounds of
-                // sync messages.
-                let msg = Message::Doc {
-                    sender_id: self.app.peer_id.clone(),
-                    target_id: self.peer.clone(),
-                    document_id: id,
-                    data: doc.save(),
-                    heads: doc.get_heads(),
-                };
+        if slot.doc.is_some()
+            && request
+            && message.heads.is_empty()
+            && message.changes.is_empty()
+            && self.extensions.contains(&Extension::WholeDoc)
+        {
+            // The peer has nothing: one message with the saved document beats rounds of
+            // sync messages.
+            let saved = slot
+                .with_doc(self.app.docs.blocking(), "saving a document", |doc| {
+                    doc.map(|d| (d.save(), d.get_heads()))
+                })
+                .await
+                .map_err(DocError::from)?;
+            drop(slot);
+            let Some((data, heads)) = saved else {
+                let msg = self.unavailable(id);
                 return self.send(&msg).await;
-            }
+            };
+            let msg = Message::Doc {
+                sender_id: self.app.peer_id.clone(),
+                target_id: self.peer.clone(),
+                document_id: id,
+                data,
+                heads,
+            };
+            return self.send(&msg).await;
         }
         // Changes that arrived earlier without their dependencies go in again: the cached
         // document that queued them may have been dropped since.
         let carried = self.orphans.carry(id, &mut message);
-        let state = self.state_for(id).await?;
-        let mut candidate = slot.doc.clone().unwrap_or_else(Automerge::new);
-        let mut new_state = state.clone();
-        guard::guarded("a sync message", || {
-            candidate
-                .receive_sync_message(&mut new_state, message)
-                .map_err(|e| e.to_string())
-        })
-        .and_then(|r| r)
-        .map_err(|e| Stop::Protocol(format!("automerge sync message does not apply: {e}")))?;
+        let mut new_state = self.state_for(id).await?;
+        // Applied to a copy, on the blocking pool: a large document stalls no other task.
+        let (candidate, mut new_state) = slot
+            .with_doc(
+                self.app.docs.blocking(),
+                "applying a sync message",
+                move |doc| {
+                    let mut candidate = doc.cloned().unwrap_or_else(Automerge::new);
+                    guard::guarded("a sync message", || {
+                        candidate
+                            .receive_sync_message(&mut new_state, message)
+                            .map_err(|e| e.to_string())
+                    })
+                    .and_then(|r| r)
+                    .map(|()| (candidate, new_state))
+                },
+            )
+            .await
+            .map_err(DocError::from)?
+            .map_err(|e| Stop::Protocol(format!("automerge sync message does not apply: {e}")))?;
         if slot.doc.is_none() && candidate.get_heads().is_empty() {
             // The peer has a document this team does not have yet: ask for its changes, as
             // an empty automerge-repo peer would. Nothing is stored until changes arrive.
@@ -600,14 +624,31 @@ impl<S: ServerStore> Conn<S> {
                 return self.refuse(id, refused).await;
             }
         };
-        let Some(doc) = slot.doc.as_ref() else {
+        // The reply is generated on the blocking pool too: for a peer that lacks much of a
+        // large document it is as costly as a save.
+        let replied = slot
+            .with_doc(
+                self.app.docs.blocking(),
+                "generating a sync message",
+                move |doc| {
+                    doc.map(|doc| {
+                        let mut carried = carried;
+                        let waiting = orphans::still_waiting(doc, &mut carried);
+                        let reply = doc.generate_sync_message(&mut state);
+                        (carried, waiting, reply, doc.get_heads(), state)
+                    })
+                },
+            )
+            .await
+            .map_err(DocError::from)?;
+        drop(slot);
+        let Some((carried, waiting, reply, heads, state)) = replied else {
             let msg = self.unavailable(id);
             return self.send(&msg).await;
         };
-        self.keep_orphans(id, carried, doc)?;
-        let reply = doc.generate_sync_message(&mut state);
-        let heads = doc.get_heads();
-        drop(slot);
+        self.orphans
+            .settle(id, carried, &waiting)
+            .map_err(|e| Stop::Protocol(format!("document {id}: {e}")))?;
         self.remember_state(id, state).await?;
         self.reply(id, reply, heads).await
     }
@@ -662,27 +703,34 @@ impl<S: ServerStore> Conn<S> {
         }
         let team = self.auth.team_id;
         let mut slot = self.app.docs.lock(team, id).await?;
-        let candidate = match slot.doc.as_ref() {
-            Some(existing) => {
-                // A copy: discarded if the bytes do not load (automerge may panic midway).
-                let mut c = existing.clone();
-                guard::load_incremental(&mut c, &data)
-                    .map_err(|e| Stop::Protocol(format!("malformed automerge document: {e}")))?;
-                c
-            }
-            None => guard::load_document(&data)
-                .map_err(|e| Stop::Protocol(format!("malformed automerge document: {e}")))?,
-        };
+        let candidate = slot
+            .with_doc(
+                self.app.docs.blocking(),
+                "loading an uploaded document",
+                move |doc| match doc {
+                    Some(existing) => {
+                        // A copy: discarded if the bytes do not load (automerge may panic
+                        // midway).
+                        let mut c = existing.clone();
+                        guard::load_incremental(&mut c, &data).map(|_| c)
+                    }
+                    None => guard::load_document(&data),
+                },
+            )
+            .await
+            .map_err(DocError::from)?
+            .map_err(|e| Stop::Protocol(format!("malformed automerge document: {e}")))?;
         let outcome = self
             .app
             .docs
             .commit(&mut slot, team, id, &self.auth, self.id, candidate)
             .await?;
         match outcome {
-            Outcome::Unchanged | Outcome::Committed { .. } => match slot.doc.clone() {
+            Outcome::Unchanged | Outcome::Committed { .. } => match slot.doc.as_ref() {
                 Some(doc) => {
+                    let heads = doc.get_heads();
                     drop(slot);
-                    self.ack(id, &doc).await
+                    self.ack(id, heads).await
                 }
                 None => {
                     drop(slot);
@@ -769,15 +817,30 @@ impl<S: ServerStore> Conn<S> {
 
     /// Sends the peer what it lacks of a document it is syncing, after another peer changed it.
     async fn push(&mut self, id: RecordId) -> Result<(), Stop> {
-        let slot = self.app.docs.lock(self.auth.team_id, id).await?;
+        let mut slot = self.app.docs.lock(self.auth.team_id, id).await?;
         let Some(mut state) = self.states.get(&id).cloned() else {
             return Ok(());
         };
-        let Some(doc) = slot.doc.as_ref() else {
+        if slot.doc.is_none() {
+            return Ok(());
+        }
+        let generated = slot
+            .with_doc(
+                self.app.docs.blocking(),
+                "generating a sync message",
+                move |doc| {
+                    doc.map(|doc| {
+                        let reply = doc.generate_sync_message(&mut state);
+                        (reply, state)
+                    })
+                },
+            )
+            .await
+            .map_err(DocError::from)?;
+        drop(slot);
+        let Some((reply, state)) = generated else {
             return Ok(());
         };
-        let reply = doc.generate_sync_message(&mut state);
-        drop(slot);
         self.states.insert(id, state);
         if let Some(reply) = reply {
             let msg = Message::Sync {

@@ -5,6 +5,9 @@
 //! document; [`Documents::commit`] then checks scope, size and domain rules, writes the new
 //! changes durably, and only then replaces the cached document. Anything the server later says
 //! about the document (sync replies, `hv-ack`) therefore reflects committed state only.
+//!
+//! Loading, merging and saving documents run on tokio's blocking pool, a bounded number at
+//! once ([`crate::blocking`]), never on the runtime's worker threads.
 
 use std::{
     collections::HashMap,
@@ -18,6 +21,7 @@ use homevisit_core::{model::risk::RiskAssessment, RecordId};
 use tokio::sync::{broadcast, Mutex as AsyncMutex, OwnedMutexGuard};
 
 use crate::{
+    blocking::{Blocking, BlockingError},
     checks::{CheckContext, DomainCheck},
     metrics::Metrics,
     store::{
@@ -56,6 +60,34 @@ pub struct Slot {
     chunks: u64,
 }
 
+impl Slot {
+    /// Runs `f` with the slot's document on the blocking pool of `pool`. While it runs the
+    /// slot counts as not loaded: if the caller stops waiting or `f` panics, the document is
+    /// gone from the slot and its next user reloads it from storage.
+    pub async fn with_doc<T, F>(
+        &mut self,
+        pool: &Blocking,
+        what: &'static str,
+        f: F,
+    ) -> Result<T, BlockingError>
+    where
+        F: FnOnce(Option<&Automerge>) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let doc = self.doc.take();
+        let loaded = std::mem::replace(&mut self.loaded, false);
+        let (doc, out) = pool
+            .run(what, move || {
+                let out = f(doc.as_ref());
+                (doc, out)
+            })
+            .await?;
+        self.doc = doc;
+        self.loaded = loaded;
+        Ok(out)
+    }
+}
+
 /// Per-(team, document) slots.
 type SlotMap = HashMap<(TeamId, RecordId), Arc<AsyncMutex<Slot>>>;
 
@@ -87,6 +119,9 @@ pub enum DocError {
     /// The server could not write a rule-breach flag into the document; nothing was stored.
     #[error("could not record a flag: {0}")]
     Flag(String),
+    /// Automerge work on the blocking pool did not complete; nothing was stored.
+    #[error(transparent)]
+    Blocking(#[from] BlockingError),
 }
 
 /// The document engine shared by all connections.
@@ -94,7 +129,7 @@ pub enum DocError {
 pub struct Documents<S> {
     store: Arc<S>,
     slots: Mutex<SlotMap>,
-    checks: Vec<Box<dyn DomainCheck>>,
+    checks: Arc<Vec<Box<dyn DomainCheck>>>,
     max_document_bytes: u64,
     /// Loaded documents kept in memory; idle ones beyond this are dropped.
     cache_slots: usize,
@@ -105,6 +140,8 @@ pub struct Documents<S> {
     shared: bool,
     /// The automerge actor the server writes its `system` changes (flags) as.
     system_actor: ActorId,
+    /// Where loading, merging and saving run.
+    blocking: Arc<Blocking>,
 }
 
 /// A root string value (`None` if absent or not a string).
@@ -147,77 +184,39 @@ pub fn root_team_ids(doc: &Automerge) -> Vec<String> {
 
 impl<S: ServerStore> Documents<S> {
     /// Checks the new changes with the core's rules as their true author (the uploader) and,
-    /// when anything is flagged, writes the flags into `candidate` as one `system` change
+    /// when anything is flagged, writes the flags into the candidate as one `system` change
     /// (module `verify`). Flags the checks raise are added to `flags` for the server's table.
+    /// The automerge work runs on the blocking pool; only the risk assessment's lookup (for
+    /// `EQ-HOIST-RA`) runs here.
     async fn verify(
         &self,
-        candidate: &mut Automerge,
+        examined: Examined,
         uploader: &DeviceAuth,
-        before: &[ChangeHash],
-        new_changes: &[Change],
-        flags: &mut Vec<NewFlag>,
         received_at: chrono::DateTime<Utc>,
-    ) -> Result<(), DocError> {
+    ) -> Result<Examined, DocError> {
+        let Some(risk_assessment_id) = examined.verify else {
+            return Ok(examined);
+        };
         // The uploader's team: the namespace the document is committed in.
         let team_id = uploader.team_id;
-        let schema = root_str(candidate, "schema");
-        let checked = matches!(
-            schema.as_deref(),
-            Some(
-                "homevisit/equipment_request"
-                    | "homevisit/assessment"
-                    | "homevisit/risk_assessment"
-            )
-        );
-        flags.extend(verify::flag_list_writes(candidate, before, new_changes));
-        let mismatch = new_changes
-            .iter()
-            .any(|c| verify::attribution_mismatch(c, uploader).is_some());
-        let named = flags.iter().any(|f| f.change_hash.is_some());
-        if !checked && !mismatch && !named {
-            return Ok(());
-        }
-        let risk_assessment = match root_str(candidate, "risk_assessment_id")
-            .filter(|_| schema.as_deref() == Some("homevisit/equipment_request"))
-            .and_then(|s| uuid::Uuid::parse_str(&s).ok())
-        {
-            Some(ra) => {
-                self.risk_assessment(team_id, RecordId::from_uuid(ra))
-                    .await?
-            }
+        let risk_assessment = match risk_assessment_id {
+            Some(ra) => self.risk_assessment(team_id, ra).await?,
             None => None,
         };
-        let mut doc = match AutoCommit::load(&candidate.save()) {
-            Ok(d) => d.with_actor(self.system_actor.clone()),
-            Err(e) => {
-                tracing::error!(error = %e, "a committed candidate did not reload; not checked");
-                return Ok(());
-            }
-        };
-        let v = verify::Verify {
-            team_id,
-            uploader,
-            received_at,
-            risk_assessment: risk_assessment.as_ref(),
-        };
-        flags.extend(verify::rule_flags(&mut doc, before, new_changes, &v));
-        let in_record = verify::record_flags(flags, &v);
-        if in_record.is_empty() {
-            return Ok(());
-        }
-        let system = verify::system_actor(team_id);
-        match homevisit_core::doc::record_flags(&mut doc, &system, received_at, &in_record) {
-            Ok(written) if written.is_empty() => Ok(()),
-            Ok(_) => {
-                let change = doc
-                    .get_last_local_change()
-                    .ok_or_else(|| DocError::Flag("the flag change was not committed".into()))?;
-                candidate
-                    .apply_changes([change])
-                    .map_err(|e| DocError::Flag(e.to_string()))
-            }
-            Err(e) => Err(DocError::Flag(e.to_string())),
-        }
+        let system_actor = self.system_actor.clone();
+        let uploader = uploader.clone();
+        self.blocking
+            .run("checking the core's rules", move || {
+                let mut examined = examined;
+                let v = verify::Verify {
+                    team_id,
+                    uploader: &uploader,
+                    received_at,
+                    risk_assessment: risk_assessment.as_ref(),
+                };
+                apply_rules(&mut examined, system_actor, &v).map(|()| examined)
+            })
+            .await?
     }
 
     /// A team's risk assessment as committed, for `EQ-HOIST-RA`; `None` if the team does not
@@ -230,15 +229,18 @@ impl<S: ServerStore> Documents<S> {
         let Some(stored) = self.store.load_document(team_id, id).await? else {
             return Ok(None);
         };
-        let mut doc = AutoCommit::new();
-        for chunk in &stored.chunks {
-            if doc.load_incremental(chunk).is_err() {
-                return Ok(None);
-            }
-        }
-        Ok(homevisit_core::doc::to_json(&doc)
-            .ok()
-            .and_then(|j| serde_json::from_value(j).ok()))
+        let chunks = stored.chunks;
+        let json = self
+            .blocking
+            .run("loading a risk assessment", move || {
+                let mut doc = AutoCommit::new();
+                for chunk in &chunks {
+                    doc.load_incremental(chunk).ok()?;
+                }
+                homevisit_core::doc::to_json(&doc).ok()
+            })
+            .await?;
+        Ok(json.and_then(|j| serde_json::from_value(j).ok()))
     }
 
     /// A new engine over `store`.
@@ -258,14 +260,20 @@ impl<S: ServerStore> Documents<S> {
         Self {
             store,
             slots: Mutex::new(HashMap::new()),
-            checks,
+            checks: Arc::new(checks),
             max_document_bytes,
             cache_slots: cache_slots.max(1),
             changes,
             metrics,
             shared,
             system_actor: ActorId::random(),
+            blocking: Arc::new(Blocking::new(Blocking::default_permits())),
         }
+    }
+
+    /// Where automerge work on this engine's documents runs (connections use it too).
+    pub fn blocking(&self) -> &Blocking {
+        &self.blocking
     }
 
     /// Subscribes to durable document changes.
@@ -315,15 +323,23 @@ impl<S: ServerStore> Documents<S> {
     ) -> Result<(), DocError> {
         *slot = Slot::default();
         if let Some(stored) = self.store.load_document(team_id, document_id).await? {
-            let mut doc = Automerge::new();
-            for chunk in &stored.chunks {
-                doc.load_incremental(chunk)
-                    .map_err(|e| DocError::Corrupt(document_id, e.to_string()))?;
-            }
+            let n_chunks = stored.chunks.len() as u64;
+            let chunks = stored.chunks;
+            let doc = self
+                .blocking
+                .run("loading a document", move || {
+                    let mut doc = Automerge::new();
+                    for chunk in &chunks {
+                        doc.load_incremental(chunk).map_err(|e| e.to_string())?;
+                    }
+                    Ok::<_, String>(doc)
+                })
+                .await?
+                .map_err(|e| DocError::Corrupt(document_id, e))?;
             slot.doc = Some(doc);
             slot.seq = Some(stored.seq);
             slot.size = stored.size_bytes;
-            slot.chunks = stored.chunks.len() as u64;
+            slot.chunks = n_chunks;
         }
         slot.loaded = true;
         Ok(())
@@ -362,16 +378,18 @@ impl<S: ServerStore> Documents<S> {
                     let jitter = rand::random::<u64>() % (RACE_BACKOFF_MS * attempt as u64 + 1);
                     tokio::time::sleep(Duration::from_millis(jitter)).await;
                     self.load(slot, team_id, document_id).await?;
-                    candidate = match slot.doc.as_ref() {
-                        Some(stored) => {
-                            let mut merged = stored.clone();
-                            merged
-                                .merge(&mut raced)
-                                .map_err(|e| DocError::Corrupt(document_id, e.to_string()))?;
-                            merged
-                        }
-                        None => raced,
-                    };
+                    candidate = slot
+                        .with_doc(&self.blocking, "merging a raced commit", move |stored| {
+                            match stored {
+                                Some(stored) => {
+                                    let mut merged = stored.clone();
+                                    merged.merge(&mut raced).map(|_| merged)
+                                }
+                                None => Ok(raced),
+                            }
+                        })
+                        .await?
+                        .map_err(|e| DocError::Corrupt(document_id, e.to_string()))?;
                     attempt += 1;
                 }
             }
@@ -397,56 +415,36 @@ impl<S: ServerStore> Documents<S> {
             }
             return Ok(Ok(Outcome::Unchanged));
         }
-        let team = team_id.to_string();
-        let claimed = root_team_ids(&candidate);
-        let scope_ok = !claimed.is_empty() && claimed.iter().all(|t| *t == team);
-        if slot.doc.is_none() && !scope_ok {
-            let reason =
-                format!("the document's root team_id is {claimed:?}, not the uploader's team");
-            self.store
-                .quarantine_document(team_id, document_id, candidate.save(), &reason)
-                .await?;
-            tracing::warn!(%document_id, %team_id, device = %uploader.device_id, "quarantined a document claiming another team");
-            return Ok(Ok(Outcome::Quarantined(reason)));
-        }
-
-        let new_changes = candidate.get_changes(&before);
-        let mut flags: Vec<NewFlag> = Vec::new();
-        if !scope_ok {
-            // The changes that wrote `team_id` are to blame; the record shows the flag
-            // (`SAF-WRONG-CHILD`: the envelope is immutable).
-            let detail = format!("root team_id became {claimed:?}; the document stays in its team");
-            let writers: Vec<ChangeHash> = new_changes
-                .iter()
-                .filter(|c| verify::writes_root_key(&candidate, c, "team_id"))
-                .map(Change::hash)
-                .collect();
-            flags.push(NewFlag {
-                rule_id: "scope-team-id".into(),
-                change_hash: None,
-                item: None,
-                detail: detail.clone(),
-            });
-            for h in writers {
-                flags.push(NewFlag {
-                    rule_id: "SAF-WRONG-CHILD".into(),
-                    change_hash: Some(h),
-                    item: None,
-                    detail: detail.clone(),
-                });
-            }
-        }
-        let ctx = CheckContext {
-            team_id,
-            uploader,
-            document: &candidate,
-            new_changes: &new_changes,
+        // Everything about the new changes that needs the document, on the blocking pool.
+        let examined = {
+            let checks = Arc::clone(&self.checks);
+            let uploader = uploader.clone();
+            let before = before.clone();
+            let first = slot.doc.is_none();
+            self.blocking
+                .run("examining new changes", move || {
+                    examine(candidate, &before, team_id, &uploader, &checks, first)
+                })
+                .await?
         };
-        for check in &self.checks {
-            flags.extend(check.check(&ctx));
-        }
+        let examined = match examined {
+            Err(quarantined) => {
+                let (candidate, reason) = *quarantined;
+                let saved = self
+                    .blocking
+                    .run("saving a quarantined document", move || candidate.save())
+                    .await?;
+                self.store
+                    .quarantine_document(team_id, document_id, saved, &reason)
+                    .await?;
+                tracing::warn!(%document_id, %team_id, device = %uploader.device_id, "quarantined a document claiming another team");
+                return Ok(Ok(Outcome::Quarantined(reason)));
+            }
+            Ok(examined) => examined,
+        };
         let received_at = Utc::now();
-        let receipts: Vec<ChangeReceipt> = new_changes
+        let receipts: Vec<ChangeReceipt> = examined
+            .new_changes
             .iter()
             .map(|c| ChangeReceipt {
                 change_hash: c.hash(),
@@ -456,27 +454,34 @@ impl<S: ServerStore> Documents<S> {
                 received_at,
             })
             .collect();
-        let mut candidate = candidate;
-        self.verify(
-            &mut candidate,
-            uploader,
-            &before,
-            &new_changes,
-            &mut flags,
-            received_at,
-        )
-        .await?;
+        let Examined {
+            candidate, flags, ..
+        } = self.verify(examined, uploader, received_at).await?;
         let after = candidate.get_heads();
 
-        let mut chunk = candidate.save_after(&before);
-        let mut compact = slot.doc.is_none() || slot.chunks + 1 >= COMPACT_AFTER_CHUNKS;
-        if !compact && slot.size + chunk.len() as u64 > self.max_document_bytes {
-            // A full save is often far smaller than the sum of increments; try it first.
-            compact = true;
-        }
-        if compact {
-            chunk = candidate.save();
-        }
+        let (first, size, chunks, max) = (
+            slot.doc.is_none(),
+            slot.size,
+            slot.chunks,
+            self.max_document_bytes,
+        );
+        let since = before.clone();
+        let (candidate, chunk, compact) = self
+            .blocking
+            .run("saving a document", move || {
+                let mut chunk = candidate.save_after(&since);
+                let mut compact = first || chunks + 1 >= COMPACT_AFTER_CHUNKS;
+                if !compact && size + chunk.len() as u64 > max {
+                    // A full save is often far smaller than the sum of increments; try it
+                    // first.
+                    compact = true;
+                }
+                if compact {
+                    chunk = candidate.save();
+                }
+                (candidate, chunk, compact)
+            })
+            .await?;
         let new_size = if compact {
             chunk.len() as u64
         } else {
@@ -521,6 +526,135 @@ impl<S: ServerStore> Documents<S> {
             everything: false,
         });
         Ok(Ok(Outcome::Committed { seq }))
+    }
+}
+
+/// A candidate whose new changes have been examined: what the checks flagged so far and
+/// whether the core's rules must look at it.
+#[derive(Debug)]
+struct Examined {
+    candidate: Automerge,
+    before: Vec<ChangeHash>,
+    new_changes: Vec<Change>,
+    flags: Vec<NewFlag>,
+    /// `Some` when the core's rules must check the changes, with the risk assessment an
+    /// equipment request names (for `EQ-HOIST-RA`).
+    verify: Option<Option<RecordId>>,
+}
+
+/// Scope, domain checks and the flag-list check of the changes `candidate` adds to `before`
+/// (CPU work: run on the blocking pool). A new document that does not claim the uploader's
+/// team comes back as `Err` with the reason, to be quarantined.
+fn examine(
+    candidate: Automerge,
+    before: &[ChangeHash],
+    team_id: TeamId,
+    uploader: &DeviceAuth,
+    checks: &[Box<dyn DomainCheck>],
+    first: bool,
+) -> Result<Examined, Box<(Automerge, String)>> {
+    let team = team_id.to_string();
+    let claimed = root_team_ids(&candidate);
+    let scope_ok = !claimed.is_empty() && claimed.iter().all(|t| *t == team);
+    if first && !scope_ok {
+        let reason = format!("the document's root team_id is {claimed:?}, not the uploader's team");
+        return Err(Box::new((candidate, reason)));
+    }
+
+    let new_changes = candidate.get_changes(before);
+    let mut flags: Vec<NewFlag> = Vec::new();
+    if !scope_ok {
+        // The changes that wrote `team_id` are to blame; the record shows the flag
+        // (`SAF-WRONG-CHILD`: the envelope is immutable).
+        let detail = format!("root team_id became {claimed:?}; the document stays in its team");
+        let writers: Vec<ChangeHash> = new_changes
+            .iter()
+            .filter(|c| verify::writes_root_key(&candidate, c, "team_id"))
+            .map(Change::hash)
+            .collect();
+        flags.push(NewFlag {
+            rule_id: "scope-team-id".into(),
+            change_hash: None,
+            item: None,
+            detail: detail.clone(),
+        });
+        for h in writers {
+            flags.push(NewFlag {
+                rule_id: "SAF-WRONG-CHILD".into(),
+                change_hash: Some(h),
+                item: None,
+                detail: detail.clone(),
+            });
+        }
+    }
+    let ctx = CheckContext {
+        team_id,
+        uploader,
+        document: &candidate,
+        new_changes: &new_changes,
+    };
+    for check in checks {
+        flags.extend(check.check(&ctx));
+    }
+    let schema = root_str(&candidate, "schema");
+    let checked = matches!(
+        schema.as_deref(),
+        Some("homevisit/equipment_request" | "homevisit/assessment" | "homevisit/risk_assessment")
+    );
+    flags.extend(verify::flag_list_writes(&candidate, before, &new_changes));
+    let mismatch = new_changes
+        .iter()
+        .any(|c| verify::attribution_mismatch(c, uploader).is_some());
+    let named = flags.iter().any(|f| f.change_hash.is_some());
+    let verify = (checked || mismatch || named).then(|| {
+        root_str(&candidate, "risk_assessment_id")
+            .filter(|_| schema.as_deref() == Some("homevisit/equipment_request"))
+            .and_then(|s| uuid::Uuid::parse_str(&s).ok())
+            .map(RecordId::from_uuid)
+    });
+    Ok(Examined {
+        candidate,
+        before: before.to_vec(),
+        new_changes,
+        flags,
+        verify,
+    })
+}
+
+/// The core's rules over the examined changes as their true author; flags they raise go to
+/// `examined.flags`, and the record's flags are written into the candidate as one `system`
+/// change (CPU work: run on the blocking pool).
+fn apply_rules(
+    examined: &mut Examined,
+    system_actor: ActorId,
+    v: &verify::Verify<'_>,
+) -> Result<(), DocError> {
+    let mut doc = match AutoCommit::load(&examined.candidate.save()) {
+        Ok(d) => d.with_actor(system_actor),
+        Err(e) => {
+            tracing::error!(error = %e, "a committed candidate did not reload; not checked");
+            return Ok(());
+        }
+    };
+    let flags = verify::rule_flags(&mut doc, &examined.before, &examined.new_changes, v);
+    examined.flags.extend(flags);
+    let in_record = verify::record_flags(&examined.flags, v);
+    if in_record.is_empty() {
+        return Ok(());
+    }
+    let system = verify::system_actor(v.team_id);
+    match homevisit_core::doc::record_flags(&mut doc, &system, v.received_at, &in_record) {
+        Ok(written) if written.is_empty() => Ok(()),
+        Ok(_) => {
+            let change = doc
+                .get_last_local_change()
+                .ok_or_else(|| DocError::Flag("the flag change was not committed".into()))?;
+            examined
+                .candidate
+                .apply_changes([change])
+                .map_err(|e| DocError::Flag(e.to_string()))
+        }
+        Err(e) => Err(DocError::Flag(e.to_string())),
     }
 }
 

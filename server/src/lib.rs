@@ -6,11 +6,13 @@ pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod backend;
+pub mod blocking;
 pub mod checks;
 pub mod conn;
 pub mod console;
 pub mod demo;
 pub mod docs;
+pub mod http;
 pub mod limits;
 pub mod metrics;
 pub mod migrate;
@@ -31,11 +33,7 @@ pub async fn serve<S: ServerStore>(
     listener: tokio::net::TcpListener,
     app: App<S>,
 ) -> std::io::Result<()> {
-    let _revocations = app.watch_revocations();
-    let service = app
-        .router()
-        .into_make_service_with_connect_info::<tls::PeerAddr>();
-    axum::serve(listener, service).await
+    http::serve(listener, None, app).await
 }
 
 /// Serves `app` over HTTPS (TLS with `config`) on `listener` until the process ends.
@@ -44,10 +42,5 @@ pub async fn serve_tls<S: ServerStore>(
     config: std::sync::Arc<rustls::ServerConfig>,
     app: App<S>,
 ) -> std::io::Result<()> {
-    let listener = tls::TlsListener::new(listener, config)?;
-    let _revocations = app.watch_revocations();
-    let service = app
-        .router()
-        .into_make_service_with_connect_info::<tls::PeerAddr>();
-    axum::serve(listener, service).await
+    http::serve(listener, Some(tokio_rustls::TlsAcceptor::from(config)), app).await
 }

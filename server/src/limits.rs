@@ -1,8 +1,9 @@
-//! Admission control for `/sync`: how many WebSocket connections the server holds at once
+//! Admission control: how many accepted connections may still be sending their first HTTP
+//! request ([`PendingLimit`]), how many WebSocket connections the server holds at once
 //! (overall and per device), and how many bad tokens one source address may present before it
 //! is told to wait.
 //!
-//! Both are checked before any document work: a refused caller costs a map lookup and a short
+//! All are checked before any document work: a refused caller costs a map lookup and a short
 //! HTTP answer (`503`/`429` with `Retry-After`), never a WebSocket session.
 
 use std::{
@@ -126,6 +127,68 @@ impl ConnectionLimits {
             limits: Arc::clone(self),
             device,
         })
+    }
+}
+
+/// Accepted TCP connections that have not yet sent a complete HTTP request head (including
+/// any TLS handshake before it): a connection takes a place when it is accepted and gives it
+/// back when its first request's headers have been read, or when it ends. Beyond the limit,
+/// new connections are answered `503` and closed at once, so a flood of half-open
+/// connections costs the server a bounded number of file descriptors and the accept loop
+/// never stops.
+#[derive(Debug)]
+pub struct PendingLimit {
+    max: usize,
+    held: AtomicUsize,
+}
+
+/// A place among the pending connections; given back by [`PendingSlot::release`] or on drop.
+#[derive(Debug)]
+pub struct PendingSlot {
+    limit: Arc<PendingLimit>,
+    released: std::sync::atomic::AtomicBool,
+}
+
+impl PendingSlot {
+    /// Gives the place back (the request head has arrived); later calls do nothing.
+    pub fn release(&self) {
+        if !self.released.swap(true, Ordering::AcqRel) {
+            self.limit.held.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Drop for PendingSlot {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+impl PendingLimit {
+    /// At most `max` pending connections (at least 1).
+    pub fn new(max: usize) -> Self {
+        Self {
+            max: max.max(1),
+            held: AtomicUsize::new(0),
+        }
+    }
+
+    /// Pending connections now.
+    pub fn held(&self) -> usize {
+        self.held.load(Ordering::Acquire)
+    }
+
+    /// Takes a place, or `None` when the limit is full.
+    pub fn admit(self: &Arc<Self>) -> Option<PendingSlot> {
+        self.held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| PendingSlot {
+                limit: Arc::clone(self),
+                released: std::sync::atomic::AtomicBool::new(false),
+            })
     }
 }
 
@@ -439,6 +502,27 @@ mod tests {
             .await
             .unwrap_err();
         assert!(wait > Duration::from_secs(50), "{wait:?}");
+    }
+
+    #[test]
+    fn pending_places_are_given_back_once_on_release_or_drop() {
+        let limit = Arc::new(PendingLimit::new(2));
+        let a = limit.admit().unwrap();
+        let b = limit.admit().unwrap();
+        assert!(limit.admit().is_none(), "two pending fill the limit");
+        a.release();
+        a.release();
+        assert_eq!(limit.held(), 1, "a second release gives nothing back");
+        drop(a);
+        assert_eq!(
+            limit.held(),
+            1,
+            "a released slot gives nothing back when dropped"
+        );
+        let c = limit.admit().unwrap();
+        assert!(limit.admit().is_none());
+        drop((b, c));
+        assert_eq!(limit.held(), 0);
     }
 
     #[test]

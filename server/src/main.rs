@@ -43,6 +43,8 @@ impl StoreArgs {
     }
 }
 
+// Parsed once at start: the size of `Serve`'s options does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs the team server.
@@ -64,6 +66,14 @@ enum Command {
         /// PEM private key (PKCS#8, PKCS#1 or SEC1) of the --tls-cert certificate.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Seconds a connection may take to send its HTTP request head before it is closed
+        /// [default: 10].
+        #[arg(long)]
+        header_read_timeout_secs: Option<u64>,
+        /// Most accepted connections still sending their first request (or in their TLS
+        /// handshake); more get 503 and are closed at once [default: 1024].
+        #[arg(long)]
+        max_pending_connections: Option<usize>,
         /// Most WebSocket connections open at once; more get 503 [default: 4096].
         #[arg(long)]
         max_connections: Option<usize>,
@@ -260,6 +270,8 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             max_document_bytes,
             tls_cert,
             tls_key,
+            header_read_timeout_secs,
+            max_pending_connections,
             max_connections,
             max_connections_per_device,
             max_auth_failures,
@@ -289,6 +301,12 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             }
             if let Some(n) = max_document_bytes {
                 config.max_document_bytes = n;
+            }
+            if let Some(s) = header_read_timeout_secs {
+                config.header_read_timeout = Duration::from_secs(s.max(1));
+            }
+            if let Some(n) = max_pending_connections {
+                config.max_pending_connections = n.max(1);
             }
             if let Some(n) = max_connections {
                 config.max_connections = n;

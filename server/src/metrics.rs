@@ -1,4 +1,7 @@
 //! Counters exposed at `GET /metrics` in the Prometheus text format.
+//!
+//! `/metrics` needs no token, so everything here is process-wide and unlabelled: no team,
+//! user, device or record appears in it, and nothing is counted per team (docs/SECURITY.md).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -29,6 +32,12 @@ pub struct Metrics {
     pub refused_device_limit_total: AtomicU64,
     /// `/sync` requests refused because their address sent too many bad tokens (429).
     pub refused_rate_limited_total: AtomicU64,
+    /// Connections answered `503` and closed at once because the server held its maximum of
+    /// connections still sending their first request (`max_pending_connections`).
+    pub refused_pending_total: AtomicU64,
+    /// Connections closed because their request head did not arrive within
+    /// `header_read_timeout`.
+    pub header_timeouts_total: AtomicU64,
     /// Connections dropped for silence (no join, no frame or pong) or a stalled write.
     pub timeouts_total: AtomicU64,
     /// Commits refused because the server's storage was full.
@@ -54,7 +63,7 @@ impl Metrics {
 
     /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 16] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 18] = [
             (
                 "homevisit_connections_open",
                 "gauge",
@@ -132,6 +141,18 @@ impl Metrics {
                 "counter",
                 "Sync requests refused: too many bad tokens from the address (429)",
                 &self.refused_rate_limited_total,
+            ),
+            (
+                "homevisit_refused_pending_total",
+                "counter",
+                "Connections refused: too many still sending their first request (503)",
+                &self.refused_pending_total,
+            ),
+            (
+                "homevisit_header_timeouts_total",
+                "counter",
+                "Connections closed: request head not received in time",
+                &self.header_timeouts_total,
             ),
             (
                 "homevisit_auth_evaluations_total",

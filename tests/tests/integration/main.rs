@@ -8,6 +8,8 @@ mod fuzz_regressions;
 mod postgres_failover;
 mod postgres_instances;
 mod postgres_operations;
+mod server_blocking;
+mod server_half_open;
 mod server_hardening;
 mod server_limits;
 mod server_rules;

@@ -1,7 +1,7 @@
 //! Limits a valid device or an anonymous caller cannot get round: the auth-failure limiter
 //! counts attempts still being evaluated, a revoked device's open session ends within a second,
 //! and a catch-up cursor beyond the range of change numbers is a protocol error, not a storage
-//! failure.
+//! failure; `/metrics`, which needs no token, names no team, user, device or record.
 
 use std::time::{Duration, Instant};
 
@@ -207,4 +207,80 @@ async fn a_catchup_cursor_beyond_the_range_is_a_protocol_error_not_a_storage_fai
     assert_eq!(metric(&server, "homevisit_errors_total"), 1);
     // The device's own sessions are unaffected.
     assert!(device.sync().await.unwrap().complete);
+}
+
+/// `GET /metrics` as an anonymous caller: no token, a raw HTTP/1.1 request.
+async fn anonymous_metrics(server: &TestServer) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(BOUND, s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_name_no_team_device_user_or_record_after_two_teams_sync() {
+    let server = TestServer::start().await;
+    let north = server.team("Northgate Children's OT").await;
+    let south = server.team("Southbank Paediatrics").await;
+    let a = Device::join(&server, &north).await;
+    let b = Device::join(&server, &south).await;
+    let ra = a.create_child("Amara");
+    let rb = b.create_child("Bartholomew");
+    assert!(a.sync().await.unwrap().complete);
+    assert!(b.sync().await.unwrap().complete);
+    let text = anonymous_metrics(&server).await;
+    // The counters did move: the page reflects the two syncs.
+    assert!(metric(&server, "homevisit_docs_synced_total") >= 2);
+    let body = text.split("\r\n\r\n").nth(1).unwrap();
+    let lower = body.to_lowercase();
+    let secrets = [
+        north.id.to_string(),
+        south.id.to_string(),
+        north.id.simple().to_string(),
+        south.id.simple().to_string(),
+        north.ot.to_string(),
+        south.ot.to_string(),
+        a.actor.device_id.to_string(),
+        b.actor.device_id.to_string(),
+        ra.to_string(),
+        rb.to_string(),
+        a.token.clone(),
+        b.token.clone(),
+        "northgate".into(),
+        "southbank".into(),
+        "amara".into(),
+        "bartholomew".into(),
+    ];
+    for secret in &secrets {
+        assert!(
+            !lower.contains(&secret.to_lowercase()),
+            "/metrics names {secret}:\n{body}"
+        );
+    }
+    // Only process-wide series: every sample line is a bare metric name and a number (no
+    // labels, so nothing per team, device or record can be carried).
+    for line in body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let mut parts = line.split(' ');
+        let name = parts.next().unwrap();
+        let value = parts.next().unwrap();
+        assert!(parts.next().is_none(), "{line}");
+        assert!(
+            name.starts_with("homevisit_")
+                && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "{line}"
+        );
+        assert!(value.parse::<u64>().is_ok(), "{line}");
+    }
 }
