@@ -251,7 +251,10 @@ pub(super) fn document(input: &ReportInput<'_>, ra: &RiskAssessment) -> Document
         if let Some(notes) = t.notes.as_deref().filter(|x| !x.trim().is_empty()) {
             b.push(Block::field("Notes", notes.trim()));
         }
-        b.push(Block::field("Trained carers", trained_carers(ra, task_id, ra.assessment_date)));
+        b.push(Block::field(
+            "Trained carers",
+            trained_carers(ra, task_id, ra.assessment_date),
+        ));
     }
 
     let equipment: Vec<&LiftingEquipment> = live(&ra.lifting_equipment).map(|e| &e.data).collect();
