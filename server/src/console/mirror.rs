@@ -76,7 +76,7 @@ impl Mirrors {
                         .map_err(|e| homevisit_core::Error::Internal(e.to_string()))?;
                     let mut key = [0u8; 32];
                     rand::rngs::OsRng.fill_bytes(&mut key);
-                    let store = Store::open_with(
+                    let store = Store::create_new_with(
                         dir.path().join("mirror.db"),
                         Encryption::Key(StoreKey::Raw(key)),
                         StoreOptions::default(),
