@@ -28,17 +28,21 @@ const AXE = readFileSync(join(HERE, "node_modules", "axe-core", "axe.min.js"), "
 const XSS_NAME = "<img src=x onerror=alert(1)>";
 const PASSWORD = "a long enough console password";
 
-async function run(bin, args, { input } = {}) {
+async function runFull(bin, args, { input, env } = {}) {
   try {
-    const p = execFileP(bin, args, { timeout: 120_000, maxBuffer: 16 << 20 });
+    const p = execFileP(bin, args, { timeout: 120_000, maxBuffer: 16 << 20, env: env ?? process.env });
     if (input !== undefined) {
       p.child.stdin.end(input);
     }
-    const { stdout } = await p;
-    return stdout.trim();
+    const { stdout, stderr } = await p;
+    return { stdout: stdout.trim(), stderr };
   } catch (e) {
     throw new Error(`${bin} ${args.join(" ")} failed: ${e.stderr || e.message}`);
   }
+}
+
+async function run(bin, args, options = {}) {
+  return (await runFull(bin, args, options)).stdout;
 }
 
 /** `homevisit-server serve` on `dataDir` and a free loopback port. */
@@ -80,16 +84,27 @@ const w = {}; // the world: teams, users, tablets, records
 
 const admin = async (...args) => run(SERVER_BIN, [...args.slice(0, 2), "--data-dir", join(dir, "server"), ...args.slice(2)]);
 
-/** A tablet of `user` (id, role, team) with its own encrypted store and device token. */
+/**
+ * A tablet of `user` (id, role, team) with its own encrypted store, its device token and the
+ * device id the server registered (from `device add`'s log line), which its changes carry.
+ */
 async function tablet(name, user) {
-  const token = await admin("device", "add", "--user", user.id, "--name", name);
-  return { name, token, user, store: join(dir, `${name.replace(/\W/g, "_")}.db`) };
+  const { stdout: token, stderr } = await runFull(
+    SERVER_BIN,
+    ["device", "add", "--data-dir", join(dir, "server"), "--user", user.id, "--name", name],
+    { env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1" } },
+  );
+  // The log line may carry ANSI colours: `device added device_id=<uuid>`.
+  const plain = stderr.replace(/\x1b\[[0-9;]*m/g, "");
+  const m = plain.match(/device added device_id=([0-9a-f-]{36})/);
+  assert.ok(m, `device add logged no device id: ${plain}`);
+  return { name, token, deviceId: m[1], user, store: join(dir, `${name.replace(/\W/g, "_")}.db`) };
 }
 
 async function device(cmd, t, extra = [], { sync = false } = {}) {
   const args = [cmd, "--store", t.store];
   if (cmd !== "sync" && cmd !== "audit") {
-    args.push("--team", t.user.team, "--user", t.user.id, "--role", t.user.role);
+    args.push("--team", t.user.team, "--user", t.user.id, "--role", t.user.role, "--device", t.deviceId);
   }
   if (sync || cmd === "sync") {
     args.push("--url", `ws://${server.addr}/sync`, "--token", t.token);

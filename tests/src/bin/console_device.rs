@@ -1,15 +1,16 @@
 //! `console_device`: a tablet for the team console's browser test (tests/console). The real
 //! encrypted `homevisit-core` store, the core's record service and its `SyncClient`, driven
 //! from the command line; each command prints one JSON line on stdout, errors go to stderr
-//! with exit code 1. The user acts in `--role` (ap, ot or approver) of `--team`.
+//! with exit code 1. The user acts in `--role` (ap, ot or approver) of `--team`, on the
+//! device the server registered as `--device D` (every command that edits takes it).
 //!
 //! ```text
-//! console_device seed   --store P --team T --user U --role R --child-name NAME [--url U --token K]
+//! console_device seed   --store P --team T --user U --role R --device D --child-name NAME [--url U --token K]
 //!     → {"child":"<uuid>","request":"<uuid>"}   a child (with a home-safety alert) and a
 //!        submitted bathing-aids request by this user; synced when --url is given
 //! console_device sync   --store P --url U --token K  → {"revoked":bool,"documents":n,…report}
-//! console_device status --store P --team T --user U --role R --id REQUEST → {"status":"approved"}
-//! console_device view   --store P --team T --user U --role R --id RECORD  → {"viewed":true}
+//! console_device status --store P --team T --user U --role R --device D --id REQUEST → {"status":"approved"}
+//! console_device view   --store P --team T --user U --role R --device D --id RECORD  → {"viewed":true}
 //!        (offline: the core writes its RK-AUDIT view entry, uploaded at the next sync)
 //! console_device audit  --store P  → {"pending":n}  entries the server does not have yet
 //! ```
@@ -39,8 +40,6 @@ use homevisit_tests::cli::{main_with, Args, BoxError};
 
 /// The store key of every test tablet (a test fixture, not a secret).
 const KEY: [u8; 32] = [9u8; 32];
-/// Where the tablet keeps its own device id (the id its changes carry).
-const DEVICE_ID_META: &str = "console-test-device-id";
 
 fn main() -> ExitCode {
     main_with("console_device", run)
@@ -154,14 +153,9 @@ fn obj(v: Value) -> Map<String, Value> {
 /// The record service as `--user` in `--role` on this tablet.
 fn records(store: &Arc<Store>, args: &Args) -> Result<Records, BoxError> {
     let role = Role::parse(args.get("role")?).ok_or("--role must be ap, ot or approver")?;
-    let device_id = match store.meta(DEVICE_ID_META)? {
-        Some(id) => Uuid::parse_str(&id)?,
-        None => {
-            let id = Uuid::new_v4();
-            store.set_meta(DEVICE_ID_META, &id.to_string())?;
-            id
-        }
-    };
+    // The id the server registered this tablet under: the server attributes every change to
+    // the connection's device, and flags a change that claims another (RK-ATTRIB).
+    let device_id = Uuid::parse_str(args.get("device")?)?;
     let registered = matches!(role, Role::Ot | Role::Approver);
     let actor = Actor {
         user_id: Uuid::parse_str(args.get("user")?)?,
