@@ -14,8 +14,8 @@ use axum::{
 use homevisit_core::{
     doc,
     model::{
-        common::{live, Schema},
-        equipment::{EquipmentRequest, Status},
+        common::{live, Item, Schema},
+        equipment::{EquipmentRequest, Status, Transition},
     },
     records::{RecordView, Records},
     rules::{
@@ -437,7 +437,7 @@ async fn show_page<S: ServerStore>(
                     }
                 }
                 tbody class="nhsuk-table__body" {
-                    @for t in live(&req.transitions) {
+                    @for t in log_order(&req.transitions) {
                         tr class="nhsuk-table__row" {
                             td class="nhsuk-table__cell" { (t.data.at.format("%Y-%m-%d %H:%M UTC")) }
                             td class="nhsuk-table__cell" {
@@ -452,6 +452,27 @@ async fn show_page<S: ServerStore>(
             (history_table(&detail.history, &names))
         },
     ))
+}
+
+/// The live transitions in the order they were made: each after the one it follows, and
+/// transitions that follow the same one (concurrent, `CF-STATUS`) by time. Times alone may tie:
+/// a submission is often made in the same millisecond as the draft before it.
+fn log_order(items: &[Item<Transition>]) -> Vec<&Item<Transition>> {
+    let mut rest: Vec<&Item<Transition>> = live(items).collect();
+    rest.sort_by_key(|t| (t.data.at, t.item_id));
+    let mut out = Vec::with_capacity(rest.len());
+    let mut frontier: Vec<Option<uuid::Uuid>> = vec![None];
+    while !rest.is_empty() {
+        let next = frontier
+            .iter()
+            .find_map(|f| rest.iter().position(|t| t.data.follows == *f));
+        // A transition whose predecessor is missing (removed, or not yet synced): by time.
+        let i = next.unwrap_or(0);
+        let t = rest.remove(i);
+        frontier.insert(0, Some(t.item_id));
+        out.push(t);
+    }
+    out
 }
 
 /// The decision form.
@@ -629,3 +650,43 @@ async fn decide<S: ServerStore>(
 
 /// The connection id the console's commits carry, so every sync connection pushes them on.
 pub const CONSOLE_ORIGIN: u64 = u64::MAX;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn transition(
+        id: &str,
+        from: Option<&str>,
+        to: &str,
+        follows: Option<&str>,
+    ) -> Item<Transition> {
+        let user = "00000000-0000-4000-8000-000000000001";
+        serde_json::from_value(json!({
+            "item_id": id, "added_at": "2026-12-03T21:51:00Z", "added_by": user,
+            "from": from, "to": to, "follows": follows, "user_id": user, "role": "ap",
+            "device_id": user, "at": "2026-12-03T21:51:00Z",
+        }))
+        .expect("a transition item")
+    }
+
+    /// Transitions made in the same instant are shown in the order they were made (each after
+    /// the one it follows), not by their random ids.
+    #[test]
+    fn the_workflow_log_follows_the_chain_when_times_tie() {
+        let draft = "ffffffff-0000-4000-8000-000000000000";
+        let submitted = "00000000-0000-4000-8000-00000000000a";
+        let approved = "88888888-0000-4000-8000-000000000000";
+        let items = vec![
+            transition(submitted, Some("draft"), "submitted", Some(draft)),
+            transition(approved, Some("submitted"), "approved", Some(submitted)),
+            transition(draft, None, "draft", None),
+        ];
+        let order: Vec<String> = log_order(&items)
+            .iter()
+            .map(|t| t.item_id.to_string())
+            .collect();
+        assert_eq!(order, [draft, submitted, approved]);
+    }
+}
