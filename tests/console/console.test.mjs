@@ -381,6 +381,32 @@ test("caseload, a child's record and sync health are shown read-only and are acc
   await context.close();
 });
 
+test("a record's PDF is made for a stated purpose and the print is in the access log", async () => {
+  const { context, page } = await signIn(w.olivia);
+  await page.goto(`http://${server.addr}/console/records/${w.amy}`);
+  await page.selectOption("#purpose", "family");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-report")]);
+  const file = join(SHOTS, "child-summary.pdf");
+  await download.saveAs(file);
+  const pdf = readFileSync(file);
+  assert.equal(pdf.subarray(0, 5).toString(), "%PDF-");
+  // The file name never carries the child's name (download folders show file names).
+  assert.match(download.suggestedFilename(), /^child-summary-.*\.pdf$/);
+  assert.ok(!download.suggestedFilename().includes("Amy"));
+  // No purpose, or one the console does not know: refused with the rule, nothing printed.
+  const none = await context.request.get(`http://${server.addr}/console/records/${w.amy}/report`);
+  assert.equal(none.status(), 400);
+  assert.match(await none.text(), /RK-AUDIT/);
+  const other = await context.request.get(`http://${server.addr}/console/records/${w.otherChild}/report?purpose=family`);
+  assert.equal(other.status(), 404, "another team's record");
+  await page.goto(`http://${server.addr}/console/access-log?child=${w.amy}`);
+  const prints = page.locator("#access-log tbody tr", { hasText: "print" });
+  assert.equal(await prints.count(), 1, "one print: the refused requests printed nothing");
+  assert.match(await prints.textContent(), /report for the family/);
+  assert.match(await prints.textContent(), /team console/);
+  await context.close();
+});
+
 test("revoke a device after confirming; its next sync wipes it", async () => {
   const { context, page } = await signIn(w.olivia);
   await page.goto(`http://${server.addr}/console/devices`);

@@ -36,6 +36,19 @@ pub async fn log_console_view<S: ServerStore>(
     auth: &DeviceAuth,
     record: RecordId,
 ) -> Result<(), ConsoleError> {
+    log_console_entry(console, signed, auth, record, "view", None).await
+}
+
+/// Writes a console `action` (`view`, `print`) on `record` to the team's access log
+/// (`RK-AUDIT`), with the purpose of a print.
+pub async fn log_console_entry<S: ServerStore>(
+    console: &Console<S>,
+    signed: &Signed,
+    auth: &DeviceAuth,
+    record: RecordId,
+    action: &str,
+    purpose: Option<&str>,
+) -> Result<(), ConsoleError> {
     let entry = AccessEntry {
         entry_id: uuid::Uuid::new_v4(),
         user_id: signed.user.user_id,
@@ -44,9 +57,9 @@ pub async fn log_console_view<S: ServerStore>(
         uploaded_by: auth.device_id,
         uploaded_by_name: None,
         record_id: record,
-        action: "view".into(),
+        action: action.into(),
         at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        purpose: None,
+        purpose: purpose.map(str::to_owned),
     };
     console
         .app

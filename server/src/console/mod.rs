@@ -185,6 +185,7 @@ pub fn router<S: ServerStore>(app: App<S>) -> Router {
         )
         .route("/console/records", get(records::caseload::<S>))
         .route("/console/records/{id}", get(records::show::<S>))
+        .route("/console/records/{id}/report", get(records::report::<S>))
         .route("/console/access-log", get(access::list::<S>))
         .route("/console/health", get(health::show::<S>))
         .route(assets::CSS_PATH, get(assets::css))

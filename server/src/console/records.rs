@@ -3,16 +3,18 @@
 //! core writes its `view` entry, and the console adds one to the team's access log first.
 
 use axum::{
-    extract::{Path, State},
-    http::{Extensions, HeaderMap},
+    extract::{Path, Query, State},
+    http::{header, Extensions, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use homevisit_core::{
     model::common::Schema,
     records::RecordView,
+    report::{People, ReportKind, ReportPurpose},
     store::{CaseloadEntry, RecordSummary},
 };
 use maud::{html, Markup};
+use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::{
@@ -270,6 +272,21 @@ async fn record_page<S: ServerStore>(
                     }
                 }
             }
+            @if let Some(kind) = ReportKind::for_schema(view.schema) {
+                h2 { "Report" }
+                form method="get" action={"/console/records/" (id) "/report"} id="report-form" novalidate {
+                    div class="nhsuk-form-group" {
+                        label class="nhsuk-label" for="purpose" { "Who is the " (kind.title().to_lowercase()) " for?" }
+                        div class="nhsuk-hint" id="purpose-hint" { "Printing is recorded in the access log with its purpose. Only the clinical record carries the child's address and safeguarding answers." }
+                        select class="nhsuk-select" id="purpose" name="purpose" aria-describedby="purpose-hint" {
+                            @for (code, purpose) in PURPOSES {
+                                option value=(code) { (purpose_label(purpose)) }
+                            }
+                        }
+                    }
+                    button class="nhsuk-button nhsuk-button--secondary" type="submit" id="download-report" { "Download PDF" }
+                }
+            }
             h2 { "Content" }
             dl class="nhsuk-summary-list" id="content" {
                 @for (k, v) in &shown {
@@ -282,4 +299,143 @@ async fn record_page<S: ServerStore>(
             (history_table(&history, &names))
         },
     ))
+}
+
+/// The purposes offered on the record page, with the code the form sends.
+const PURPOSES: [(&str, ReportPurpose); 6] = [
+    ("clinical-record", ReportPurpose::ClinicalRecord),
+    ("family", ReportPurpose::Family),
+    ("gp", ReportPurpose::Gp),
+    ("school", ReportPurpose::School),
+    ("housing-authority", ReportPurpose::HousingAuthority),
+    ("share-carers", ReportPurpose::ShareCarers),
+];
+
+/// The report form's one field (a GET form: printing changes no record).
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    purpose: Option<String>,
+}
+
+/// `GET /console/records/{id}/report?purpose=…`: the record's PDF (docs/REPORTS.md), made by
+/// the core from the team's copy, for a stated purpose. The PDF is made first; then the
+/// `print` entry with the purpose goes into the team's access log; only then are the bytes
+/// sent (`RK-AUDIT`: no entry, no report). Open conflicts refuse it (`CF-BLOCK`), shown with
+/// the rule ID.
+pub async fn report<S: ServerStore>(
+    State(console): State<Console<S>>,
+    Path(id): Path<String>,
+    Query(query): Query<ReportQuery>,
+    headers: HeaderMap,
+    extensions: Extensions,
+) -> Response {
+    let signed = match session::current(&console, &headers, &extensions).await {
+        Ok(s) => s,
+        Err(n) => return n.into_response(),
+    };
+    match report_pdf(&console, &signed, &id, query.purpose.as_deref()).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn report_pdf<S: ServerStore>(
+    console: &Console<S>,
+    signed: &Signed,
+    id: &str,
+    purpose: Option<&str>,
+) -> Result<Response, ConsoleError> {
+    let id = parse_record_id(id)?;
+    let mirror = console
+        .mirrors
+        .team(&console.app, signed.user.team_id)
+        .await?;
+    let (actor, auth) = actor(console, signed).await?;
+    let records = mirror.records(actor);
+    let store = std::sync::Arc::clone(&mirror.store);
+    if !mirror::run(move || store.contains(id)).await? {
+        return Err(ConsoleError::NotFound);
+    }
+    let Some(purpose) = purpose.and_then(|p| {
+        PURPOSES
+            .iter()
+            .find(|(code, _)| *code == p)
+            .map(|(_, purpose)| *purpose)
+    }) else {
+        return Ok(refusal(
+            StatusCode::BAD_REQUEST,
+            "Choose a purpose",
+            "RK-AUDIT",
+            "a report is made for a stated purpose; choose one on the record's page",
+        ));
+    };
+    let people = People::new(user_names(console, signed.user.team_id).await?);
+    let made = mirror::run(move || records.report(id, purpose, &people)).await;
+    let report = match made {
+        Ok(r) => r,
+        Err(ConsoleError::Core(homevisit_core::Error::Conflict { .. })) => {
+            return Ok(refusal(
+                StatusCode::CONFLICT,
+                "This record has open conflicts",
+                "CF-BLOCK",
+                "a report is not made while the record or its child has open conflicts; resolve them on a tablet first",
+            ))
+        }
+        Err(ConsoleError::Core(homevisit_core::Error::InvalidInput { rule_id, detail })) => {
+            return Ok(refusal(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "No report for this record",
+                &rule_id,
+                &detail,
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+    access::log_console_entry(
+        console,
+        signed,
+        &auth,
+        id,
+        "print",
+        Some(purpose.audit_text()),
+    )
+    .await?;
+    session::audit(
+        console,
+        signed,
+        "print",
+        format!("record {id}: {}", purpose.audit_text()),
+    )
+    .await;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", report.file_name),
+            ),
+        ],
+        report.pdf,
+    )
+        .into_response())
+}
+
+fn purpose_label(purpose: ReportPurpose) -> &'static str {
+    match purpose {
+        ReportPurpose::ClinicalRecord => "The team's clinical record",
+        ReportPurpose::Family => "The child's family",
+        ReportPurpose::Gp => "The child's GP",
+        ReportPurpose::School => "The school (SENCo)",
+        ReportPurpose::HousingAuthority => "The housing authority",
+        ReportPurpose::ShareCarers => "Respite and shared carers",
+    }
+}
+
+/// A refusal page naming its rule.
+fn refusal(status: StatusCode, title: &str, rule_id: &str, sentence: &str) -> Response {
+    (
+        status,
+        layout::bare_page(title, &format!("{rule_id}: {sentence}")),
+    )
+        .into_response()
 }
