@@ -48,6 +48,7 @@ fn main() {
         people: &people,
         producer: &producer,
         config: &config,
+        media: &homevisit_core::report::ReportMedia::default(),
     };
     let ctx = ExportContext {
         base_url: "https://fhir.homevisit.example".into(),

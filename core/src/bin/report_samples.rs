@@ -69,6 +69,7 @@ fn main() -> ExitCode {
             people: &people,
             producer,
             config: &config,
+            media: &homevisit_core::report::ReportMedia::default(),
         };
         match render(&input) {
             Ok(report) => {

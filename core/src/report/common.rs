@@ -284,5 +284,18 @@ pub fn printable_block(f: &Fonts, b: Block) -> Block {
             value: p(value),
         },
         Block::Gap => Block::Gap,
+        Block::Image {
+            media,
+            width_px,
+            height_px,
+            max_height,
+            caption,
+        } => Block::Image {
+            media,
+            width_px,
+            height_px,
+            max_height,
+            caption: p(caption),
+        },
     }
 }

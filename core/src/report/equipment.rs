@@ -6,7 +6,7 @@ use super::{
     common::{self, label, opt_label, text},
     handling,
     layout::Block,
-    units, Document, ReportInput,
+    media, units, Document, ReportInput,
 };
 use crate::{
     model::{
@@ -213,6 +213,8 @@ pub(super) fn document(
         b.push(Block::field(format!("{from} → {}", label(&t.to)), v));
     }
 
+    b.extend(media::photos(input));
+    b.extend(media::family_signatures(input));
     let (state, watermark) = if !req.envelope.record_status.is_active() {
         (
             Some(common::ENTERED_IN_ERROR.to_owned()),

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{
     common::{self, label, opt_label, text, yes_no},
     layout::Block,
-    units, Document, ReportInput,
+    media, units, Document, ReportInput,
 };
 use crate::{
     model::{
@@ -288,6 +288,7 @@ pub(super) fn document(input: &ReportInput<'_>, ra: &RiskAssessment) -> Document
         }
     }
 
+    b.extend(media::photos(input));
     let state = ra.sign_state();
     b.extend(common::signatures(
         "Signature",
@@ -297,6 +298,7 @@ pub(super) fn document(input: &ReportInput<'_>, ra: &RiskAssessment) -> Document
         &ra.addenda,
         people,
     ));
+    b.extend(media::family_signatures(input));
     let (state_text, watermark) = common::sign_marks(state);
     Document {
         blocks: b,

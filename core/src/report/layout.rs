@@ -19,6 +19,8 @@ pub const BODY_BOTTOM: f32 = PAGE_HEIGHT - 62.0;
 pub const LABEL_WIDTH: f32 = 170.0;
 /// Body text size.
 pub const BODY_SIZE: f32 = 9.5;
+/// Caption text size (under pictures).
+pub const CAPTION_SIZE: f32 = 8.5;
 /// A field of at most this many lines is not split across pages.
 const KEEP_TOGETHER_ROWS: usize = 8;
 /// Space kept free at a line's end for kerning the measurement leaves out.
@@ -51,6 +53,48 @@ pub enum Block {
     Alert(String),
     /// Vertical space.
     Gap,
+    /// A picture (a photo, a drawn signature) scaled to fit the body width and `max_height`,
+    /// with its caption under it; the two stay on one page.
+    Image {
+        /// Which of the report's pictures.
+        media: MediaRef,
+        /// Its pixel width.
+        width_px: u32,
+        /// Its pixel height.
+        height_px: u32,
+        /// Tallest it may be set, in points.
+        max_height: f32,
+        /// Printed under it; also its alternative text in the tagged PDF.
+        caption: String,
+    },
+}
+
+/// One of the report's pictures ([`ReportMedia`](super::ReportMedia)), by position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaRef {
+    /// `media.photos[n]`.
+    Photo(usize),
+    /// `media.signatures[n]`.
+    Signature(usize),
+}
+
+/// A picture at its place on a page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlacedImage {
+    /// Which picture.
+    pub media: MediaRef,
+    /// Left edge.
+    pub x: f32,
+    /// Top edge, from the top of the page.
+    pub top: f32,
+    /// Set width in points.
+    pub width: f32,
+    /// Set height in points.
+    pub height: f32,
+    /// Alternative text (the caption).
+    pub alt: String,
+    /// Index of its block.
+    pub block: usize,
 }
 
 impl Block {
@@ -115,6 +159,8 @@ pub struct PageLayout {
     pub lines: Vec<Line>,
     /// Thin rules under headings.
     pub rules: Vec<f32>,
+    /// Pictures.
+    pub images: Vec<PlacedImage>,
 }
 
 /// Breaks `text` into lines no wider than `width` at `size`: at spaces where it can, inside a
@@ -300,6 +346,38 @@ impl<'f> Flow<'f> {
                 self.y += 1.5;
             }
             Block::Gap => self.y += BODY_SIZE,
+            Block::Image {
+                media,
+                width_px,
+                height_px,
+                max_height,
+                caption,
+            } => {
+                let (wpx, hpx) = ((*width_px).max(1) as f32, (*height_px).max(1) as f32);
+                // Fit the body width and the height cap, never larger than one point a pixel.
+                let scale = (w / wpx)
+                    .min(max_height.min(BODY_BOTTOM - BODY_TOP - 40.0) / hpx)
+                    .min(1.0);
+                let (width, height) = (wpx * scale, hpx * scale);
+                let lines = wrap(&self.fonts.regular, caption, CAPTION_SIZE, w);
+                self.y += 4.0;
+                self.reserve(height + 4.0 + lines.len() as f32 * CAPTION_SIZE * 1.4);
+                let (top, block) = (self.y, self.block);
+                self.page().images.push(PlacedImage {
+                    media: *media,
+                    x: MARGIN,
+                    top,
+                    width,
+                    height,
+                    alt: caption.clone(),
+                    block,
+                });
+                self.y += height + 4.0;
+                for l in lines {
+                    self.row(CAPTION_SIZE, &[(MARGIN, Style::Regular, &l)]);
+                }
+                self.y += 4.0;
+            }
         }
     }
 }

@@ -233,6 +233,51 @@ impl Subject<'_> {
     }
 }
 
+/// How a picture's bytes are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    /// JPEG (photos, as stored): copied into the PDF as they are, never re-encoded.
+    Jpeg,
+    /// PNG (drawn signatures as the core renders them).
+    Png,
+}
+
+/// A picture a report prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportImage {
+    /// The encoding of `bytes`.
+    pub format: ImageFormat,
+    /// The image as stored (metadata already stripped when it was added).
+    pub bytes: Vec<u8>,
+    /// Pixel width.
+    pub width_px: u32,
+    /// Pixel height.
+    pub height_px: u32,
+    /// What is printed under it (caption, section, when, measured lengths); also its
+    /// alternative text.
+    pub caption: String,
+}
+
+/// The record's photos (with their annotations drawn in) and the family's drawn signatures,
+/// read by the caller: their bytes live in the store, not in the record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportMedia {
+    /// Photos, in the order they are printed.
+    pub photos: Vec<ReportImage>,
+    /// Drawn signatures, in the order they are printed.
+    pub signatures: Vec<ReportImage>,
+}
+
+impl ReportMedia {
+    /// The picture `r` names, if there is one.
+    pub fn get(&self, r: layout::MediaRef) -> Option<&ReportImage> {
+        match r {
+            layout::MediaRef::Photo(n) => self.photos.get(n),
+            layout::MediaRef::Signature(n) => self.signatures.get(n),
+        }
+    }
+}
+
 /// Everything [`render`] needs. The records are the effective view (addenda applied,
 /// `RK-AMEND`).
 #[derive(Debug, Clone, Copy)]
@@ -250,6 +295,8 @@ pub struct ReportInput<'a> {
     pub producer: &'a Producer,
     /// Rule settings (approval tier threshold).
     pub config: &'a RulesConfig,
+    /// Photos and drawn signatures (empty when the record has none).
+    pub media: &'a ReportMedia,
 }
 
 /// A produced report.
@@ -330,7 +377,7 @@ fn typeset(input: &ReportInput<'_>) -> Result<Typeset> {
 /// writes the audit entry; the server writes its own).
 pub fn render(input: &ReportInput<'_>) -> Result<Report> {
     let t = typeset(input)?;
-    let bytes = pdf::write(&t.fonts, &t.frame, &t.pages)?;
+    let bytes = pdf::write(&t.fonts, &t.frame, &t.pages, input.media)?;
     let id = input.subject.record_id(input.child).to_string();
     let short: String = id.chars().filter(|c| *c != '-').take(8).collect();
     let date = t

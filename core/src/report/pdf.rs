@@ -10,7 +10,8 @@ use std::num::NonZeroU16;
 use krilla::{
     color::rgb,
     configure::{Archival, ConfigurationBuilder, Validator},
-    geom::{PathBuilder, Point, Rect, Transform},
+    geom::{PathBuilder, Point, Rect, Size, Transform},
+    image::Image,
     metadata::{DateTime as PdfDateTime, Metadata},
     num::NormalizedF32,
     page::PageSettings,
@@ -25,9 +26,34 @@ use krilla::{
 
 use super::{
     fonts::{Face, Fonts},
-    layout::{body_width, wrap, PageLayout, Role, Style, MARGIN, PAGE_HEIGHT, PAGE_WIDTH},
+    layout::{
+        body_width, wrap, Line, PageLayout, PlacedImage, Role, Style, MARGIN, PAGE_HEIGHT,
+        PAGE_WIDTH,
+    },
+    ImageFormat, ReportImage, ReportMedia,
 };
 use crate::error::{Error, Result};
+
+/// A line or a picture on a page.
+enum Item<'a> {
+    Line(&'a Line),
+    Image(&'a PlacedImage),
+}
+
+/// The picture as krilla embeds it: a JPEG's compressed bytes are copied as they are.
+/// `None` when its header cannot be read.
+fn image(r: &ReportImage) -> Option<Image> {
+    let data = r.bytes.clone().into();
+    match r.format {
+        ImageFormat::Jpeg => Image::from_jpeg(data, true).ok(),
+        ImageFormat::Png => Image::from_png(data, true).ok(),
+    }
+}
+
+/// Whether `r` can be printed: its header reads and its size is the one recorded.
+pub fn usable(r: &ReportImage) -> bool {
+    image(r).is_some_and(|i| i.size() == (r.width_px, r.height_px))
+}
 
 /// What every page of one report repeats.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,7 +306,12 @@ fn tag_for(role: Role, text: &str) -> TagKind {
 }
 
 /// Sets `pages` inside `frame` as PDF/A-2b bytes.
-pub fn write(fonts: &Fonts, frame: &Frame, pages: &[PageLayout]) -> Result<Vec<u8>> {
+pub fn write(
+    fonts: &Fonts,
+    frame: &Frame,
+    pages: &[PageLayout],
+    media: &ReportMedia,
+) -> Result<Vec<u8>> {
     let configuration = ConfigurationBuilder::new()
         .set_validator(Validator::A(Archival::A2_B))
         .finish()
@@ -314,24 +345,56 @@ pub fn write(fonts: &Fonts, frame: &Frame, pages: &[PageLayout]) -> Result<Vec<u
         for r in &p.rules {
             artifact(&mut surface, ArtifactType::PaginationOther, |s| rule(s, *r));
         }
-        for l in &p.lines {
-            let (face, color) = match l.style {
-                Style::Regular => (&fonts.regular, BLACK),
-                Style::Bold => (&fonts.bold, BLACK),
-                Style::Alert => (&fonts.bold, RED),
+        // Lines and pictures in reading order: by block, a picture before its caption.
+        let mut items: Vec<Item<'_>> = p
+            .images
+            .iter()
+            .map(Item::Image)
+            .chain(p.lines.iter().map(Item::Line))
+            .collect();
+        items.sort_by_key(|i| match i {
+            Item::Image(im) => (im.block, 0),
+            Item::Line(l) => (l.block, 1),
+        });
+        for item in items {
+            let (block, id, kind) = match item {
+                Item::Line(l) => {
+                    let (face, color) = match l.style {
+                        Style::Regular => (&fonts.regular, BLACK),
+                        Style::Bold => (&fonts.bold, BLACK),
+                        Style::Alert => (&fonts.bold, RED),
+                    };
+                    let id: Identifier = surface.start_tagged(ContentTag::Span(SpanTag::empty()));
+                    set_text(&mut surface, face, color, l.x, l.baseline, l.size, &l.text);
+                    surface.end_tagged();
+                    (l.block, id, tag_for(l.role, &l.text))
+                }
+                Item::Image(im) => {
+                    let Some(image) = media.get(im.media).and_then(image) else {
+                        // Checked before layout (`usable`); a picture that cannot be read is
+                        // replaced by a line saying so, never dropped silently.
+                        continue;
+                    };
+                    let Some(size) = Size::from_wh(im.width, im.height) else {
+                        continue;
+                    };
+                    let id: Identifier = surface.start_tagged(ContentTag::Other);
+                    surface.push_transform(&Transform::from_translate(im.x, im.top));
+                    surface.draw_image(image, size);
+                    surface.pop();
+                    surface.end_tagged();
+                    (im.block, id, Tag::Figure(Some(im.alt.clone())).into())
+                }
             };
-            let id: Identifier = surface.start_tagged(ContentTag::Span(SpanTag::empty()));
-            set_text(&mut surface, face, color, l.x, l.baseline, l.size, &l.text);
-            surface.end_tagged();
             match &mut current {
-                Some((block, group)) if *block == l.block => group.push(id),
+                Some((b, group)) if *b == block => group.push(id),
                 _ => {
                     if let Some((_, group)) = current.take() {
                         tree.push(group);
                     }
-                    let mut group = TagGroup::new(tag_for(l.role, &l.text));
+                    let mut group = TagGroup::new(kind);
                     group.push(id);
-                    current = Some((l.block, group));
+                    current = Some((block, group));
                 }
             }
         }

@@ -110,6 +110,7 @@ impl Records {
                     people,
                     producer: &producer,
                     config: &config,
+                    media: &crate::report::ReportMedia::default(),
                 })?
             }
             ReportKind::HandlingPlan => {
@@ -121,6 +122,7 @@ impl Records {
                     people,
                     producer: &producer,
                     config: &config,
+                    media: &crate::report::ReportMedia::default(),
                 })?
             }
             ReportKind::EquipmentSummary => {
@@ -142,6 +144,7 @@ impl Records {
                     people,
                     producer: &producer,
                     config: &config,
+                    media: &crate::report::ReportMedia::default(),
                 })?
             }
             ReportKind::ChildSummary => {
@@ -171,6 +174,7 @@ impl Records {
                     people,
                     producer: &producer,
                     config: &config,
+                    media: &crate::report::ReportMedia::default(),
                 })?
             }
         };

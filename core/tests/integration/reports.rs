@@ -43,6 +43,7 @@ fn run(subject: Subject<'_>, purpose: ReportPurpose) -> (Report, Vec<String>) {
         people: &people,
         producer: &producer,
         config: &config,
+        media: &homevisit_core::report::ReportMedia::default(),
     };
     let report = render(&input).unwrap();
     let pages = page_texts(&input).unwrap();
@@ -312,6 +313,7 @@ fn cf_block_render_refuses_a_record_with_an_open_conflict() {
         people: &people,
         producer: &producer,
         config: &config,
+        media: &homevisit_core::report::ReportMedia::default(),
     });
     assert!(
         matches!(&r, Err(Error::Conflict { paths }) if paths == &conflicts),
@@ -503,6 +505,7 @@ fn rk_report_server_path_renders_from_a_document_effective_view() {
         people: &people,
         producer: &producer,
         config: &config,
+        media: &homevisit_core::report::ReportMedia::default(),
     };
     let report = render(&input).unwrap();
     assert!(report.pdf.starts_with(b"%PDF-"));
@@ -528,6 +531,7 @@ fn rk_report_a_long_name_is_printed_whole_on_every_page() {
         people: &people,
         producer: &producer,
         config: &config,
+        media: &homevisit_core::report::ReportMedia::default(),
     })
     .unwrap();
     let full = "Maria-Magdalena Anastazja Bożena Konstancja Ó Dálaigh-Łukasiewicz-Featherstonehaugh-Wiśniewska";
