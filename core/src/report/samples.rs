@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{People, Producer, RecordLine, ReportPurpose};
+use super::{ImageFormat, People, Producer, RecordLine, ReportImage, ReportMedia, ReportPurpose};
 use crate::{
     ids::RecordId,
     model::{
@@ -746,4 +746,111 @@ pub fn visit_hostile() -> Assessment {
         Some(r"<script>alert(1)</script> 100% \(escaped\) ) ( \\ %%EOF endstream".to_owned());
     a.sections.e.current_seating = Some("x".repeat(5000));
     a
+}
+
+/// The signed visit with photographs in its consent scope (`HV-A-CONSENT`), for the sample
+/// with photos.
+pub fn visit_with_photo_consent() -> Assessment {
+    let mut a = visit_signed();
+    if let Some(c) = a.sections.a.consent.as_mut() {
+        c.scope.insert(ConsentScope::Photos);
+    }
+    a
+}
+
+/// What a camera photo of a room looks like to the PDF: a `width` × `height` JPEG (quality
+/// 85) of a lit wall, a floor, a doorway and stair treads, different for each `seed`.
+pub fn photo_jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    let (w, h) = (width.max(1), height.max(1));
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let (fx, fy) = (x as f32 / w as f32, y as f32 / h as f32);
+        let tint = (seed % 7) as f32 * 9.0;
+        let door = (0.55..0.75).contains(&fx) && fy > 0.2 && fy < 0.8;
+        let stair = fy > 0.8 && ((fy * 40.0) as u32).is_multiple_of(2);
+        let [r, g, b] = if door {
+            [120.0, 82.0, 50.0]
+        } else if stair {
+            [150.0, 150.0, 140.0]
+        } else if fy > 0.8 {
+            [110.0, 105.0, 95.0]
+        } else {
+            [215.0 - 40.0 * fy, 205.0 - 30.0 * fx, 185.0 + tint]
+        };
+        // Sensor noise, so the JPEG is as large as a camera's.
+        let n = ((x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503) ^ seed) % 17) as f32;
+        image::Rgb([(r + n) as u8, (g + n) as u8, (b + n) as u8])
+    });
+    let mut out = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+    // Encoding into memory cannot fail for an RGB image of this size.
+    let _ = img.write_with_encoder(encoder);
+    out
+}
+
+/// A parent's signature drawn on the tablet, as the core renders it: black strokes on white,
+/// 600 × 200 PNG.
+pub fn signature_png() -> Vec<u8> {
+    let mut img = image::GrayImage::from_pixel(600, 200, image::Luma([255]));
+    let mut prev: Option<(f32, f32)> = None;
+    for i in 0..=400 {
+        let t = i as f32 / 400.0;
+        let x = 40.0 + 520.0 * t;
+        let y = 110.0 + 45.0 * (t * 18.0).sin() * (1.0 - t * 0.6) - 30.0 * t;
+        if let Some((px, py)) = prev {
+            for s in 0..=8 {
+                let k = s as f32 / 8.0;
+                let (cx, cy) = (px + (x - px) * k, py + (y - py) * k);
+                for dx in -1i32..=1 {
+                    for dy in -1i32..=1 {
+                        let (ix, iy) = (cx as i32 + dx, cy as i32 + dy);
+                        if (0..600).contains(&ix) && (0..200).contains(&iy) {
+                            img.put_pixel(ix as u32, iy as u32, image::Luma([20]));
+                        }
+                    }
+                }
+            }
+        }
+        prev = Some((x, y));
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    let _ = img.write_to(&mut out, image::ImageFormat::Png);
+    out.into_inner()
+}
+
+/// `photos` photographs of 4,000 × 3,000 pixels (12 megapixels, as a tablet's camera takes
+/// them) with captions, and one drawn signature.
+pub fn media(photos: usize) -> ReportMedia {
+    media_sized(photos, 4_000, 3_000)
+}
+
+/// Like [`media`], with photos of `width` × `height` pixels.
+pub fn media_sized(photos: usize, width: u32, height: u32) -> ReportMedia {
+    const CAPTIONS: [&str; 5] = [
+        "Stairs from the hall: 13 steps, rise 190 mm, no second rail (section D)",
+        "Bathroom door: clear width 690 mm measured on the photo (section D)",
+        "Bath and taps from the door (section D)",
+        "Current seating: buggy with lateral supports (section C)",
+        "Front step: height 160 mm (section D)",
+    ];
+    ReportMedia {
+        photos: (0..photos)
+            .map(|n| ReportImage {
+                format: ImageFormat::Jpeg,
+                bytes: photo_jpeg(width, height, n as u32),
+                width_px: width,
+                height_px: height,
+                caption: format!(
+                    "{}. Taken 15 Mar 2026 by Priya Raman.",
+                    CAPTIONS[n % CAPTIONS.len()]
+                ),
+            })
+            .collect(),
+        signatures: vec![ReportImage {
+            format: ImageFormat::Png,
+            bytes: signature_png(),
+            width_px: 600,
+            height_px: 200,
+            caption: "Aoife Ó Dálaigh (mother, parental responsibility), 15 Mar 2026: consent to photographs. Covers the text signed: yes.".into(),
+        }],
+    }
 }
