@@ -172,11 +172,20 @@ fn fields(prefix: &str, v: &Json, out: &mut Vec<(String, String)>) {
     }
 }
 
-async fn record_page<S: ServerStore>(
+/// Record `id` of the signed-in user's team: its id, the user's record service over the
+/// team's copy and the console's device. Another team's id, like an unknown one: not found.
+async fn team_record<S: ServerStore>(
     console: &Console<S>,
     signed: &Signed,
     id: &str,
-) -> Result<Markup, ConsoleError> {
+) -> Result<
+    (
+        homevisit_core::RecordId,
+        homevisit_core::records::Records,
+        crate::store::DeviceAuth,
+    ),
+    ConsoleError,
+> {
     let id = parse_record_id(id)?;
     let mirror = console
         .mirrors
@@ -188,6 +197,15 @@ async fn record_page<S: ServerStore>(
     if !mirror::run(move || store.contains(id)).await? {
         return Err(ConsoleError::NotFound);
     }
+    Ok((id, records, auth))
+}
+
+async fn record_page<S: ServerStore>(
+    console: &Console<S>,
+    signed: &Signed,
+    id: &str,
+) -> Result<Markup, ConsoleError> {
+    let (id, records, auth) = team_record(console, signed, id).await?;
     // The access-log entry is written before anything of the record is read out.
     access::log_console_view(console, signed, &auth, id).await?;
     let (view, history, children): (RecordView, _, Vec<RecordSummary>) = mirror::run(move || {
@@ -345,17 +363,7 @@ async fn report_pdf<S: ServerStore>(
     id: &str,
     purpose: Option<&str>,
 ) -> Result<Response, ConsoleError> {
-    let id = parse_record_id(id)?;
-    let mirror = console
-        .mirrors
-        .team(&console.app, signed.user.team_id)
-        .await?;
-    let (actor, auth) = actor(console, signed).await?;
-    let records = mirror.records(actor);
-    let store = std::sync::Arc::clone(&mirror.store);
-    if !mirror::run(move || store.contains(id)).await? {
-        return Err(ConsoleError::NotFound);
-    }
+    let (id, records, auth) = team_record(console, signed, id).await?;
     let Some(purpose) = purpose.and_then(|p| {
         PURPOSES
             .iter()
