@@ -1,8 +1,8 @@
 # Sourced by .ci/run: the sample reports (core/src/report/samples.rs) rendered by
 # target/debug/report_samples into target/reports/, then checked as a reader's tools see them:
 # pdftotext (poppler-utils) on every page for the child's name, NHS number and "Page n of N",
-# units, risk bands, signer and HCPC number, the draft and entered-in-error marks, and no
-# stored-unit integers; qpdf --check on every file; pdftoppm renders every page to PNG under
+# units, risk bands, signer and HCPC number, the draft and entered-in-error marks, photos and
+# the family's signature (pdfimages), and no stored-unit integers; qpdf --check on every file; pdftoppm renders every page to PNG under
 # target/reports/ (kept as CI output). Needs poppler-utils and qpdf (.ci/install.sh). About 10 s.
 REP=target/reports
 NAME="Zoë Ó Dálaigh-Łukasiewicz"
@@ -97,6 +97,19 @@ else
     if pdftotext "$f" - 2>/dev/null | grep -qwE '324|1820|1500|1385|245000'; then stored=1; echo "  stored-unit number in $f"; fi
   done
   [ $stored = 0 ] && ok "reports: no stored-unit numbers (324 for 32.4 kg)" || bad "reports: no stored-unit numbers"
+
+  # Photos and the family's signature as drawn: pdfimages lists 4 JPEGs (embedded as stored)
+  # and 1 signature image in the visit with photo consent; the handling plan carries the
+  # signature only; captions are text.
+  vwp=$(pdfimages -list "$REP/visit-with-photos.pdf" 2>/dev/null | awk 'NR>2 && $3=="image"')
+  if [ "$(grep -c . <<<"$vwp")" = 5 ] && [ "$(awk '$9=="jpeg"' <<<"$vwp" | grep -c .)" = 4 ] \
+     && [ "$(pdfimages -list "$REP/handling-plan-signed.pdf" 2>/dev/null | awk 'NR>2 && $3=="image"' | grep -c .)" = 1 ] \
+     && rep_contains "$REP/visit-with-photos.pdf" "Photo 1. Stairs from the hall: 13 steps, rise 190 mm" \
+       "Photo 4. Current seating" "Signed by the family" "Aoife Ó Dálaigh (mother, parental responsibility)"; then
+    ok "reports: photos with captions and the family's drawn signature are in the PDF (pdfimages)"
+  else
+    echo "$vwp"; bad "reports: photos with captions and the family's drawn signature are in the PDF (pdfimages)"
+  fi
 
   hn=$(rep_pages "$REP/visit-hostile-text.pdf")
   if [ -n "$hn" ] && [ "$hn" -gt 10 ] && rep_contains "$REP/visit-hostile-text.pdf" "<script>alert(1)</script> 100%" \

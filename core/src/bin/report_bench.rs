@@ -2,11 +2,12 @@
 //!
 //! `cargo run --release -p homevisit-core --bin report_bench [-- --quick]`
 //!
-//! Times the full visit report of the sample signed visit (sections A–J, an addendum; no
-//! photos: the model has none yet) against two baselines measured in the same run on the same
-//! record: the FHIR R4 export of the child with that visit, serialised to JSON bytes (what
-//! the app already does to share a record), and the report's layout alone (wrapping and
-//! pagination without PDF), so the ratio shows what typesetting the PDF costs.
+//! Times the full visit report of the sample signed visit (sections A–J, an addendum)
+//! against two baselines measured in the same run on the same record: the FHIR R4 export of
+//! the child with that visit, serialised to JSON bytes (what the app already does to share a
+//! record), and the report's layout alone (wrapping and pagination without PDF), so the ratio
+//! shows what typesetting the PDF costs. Then the same visit with 10 camera photos of
+//! 12 megapixels (4,000 × 3,000 JPEG) and one drawn signature, as the goal states it.
 
 use std::time::{Duration, Instant};
 
@@ -79,6 +80,22 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let photo_visit = samples::visit_with_photo_consent();
+    let media = samples::media(10);
+    let photo_bytes: usize = media.photos.iter().map(|p| p.bytes.len()).sum();
+    let photo_input = ReportInput {
+        subject: Subject::Visit(&photo_visit),
+        media: &media,
+        ..input
+    };
+    let (photo_t, photo_report) = time(if quick { 2 } else { 10 }, || render(&photo_input));
+    let photo_report = match photo_report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("report with photos failed: {e}");
+            std::process::exit(1);
+        }
+    };
     let hostile = samples::visit_hostile();
     let hostile_input = ReportInput {
         subject: Subject::Visit(&hostile),
@@ -106,6 +123,17 @@ fn main() {
         "ratio report / FHIR export: {:.1}x; report / layout: {:.1}x",
         ms(pdf_t) / ms(fhir_t).max(1e-9),
         ms(pdf_t) / ms(layout_t).max(1e-9)
+    );
+    println!(
+        "full visit report PDF with 10 photos of 12 MP ({:.1} MB of JPEG) and a signature: {:.3} ms, {} page(s), {} bytes",
+        photo_bytes as f64 / 1e6,
+        ms(photo_t),
+        photo_report.page_count,
+        photo_report.pdf.len()
+    );
+    println!(
+        "ratio report with 10 photos / report without: {:.1}x",
+        ms(photo_t) / ms(pdf_t).max(1e-9)
     );
     println!(
         "visit with a 100,000-character note: {:.1} ms, {hostile_pages} page(s)",

@@ -6,7 +6,7 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use homevisit_core::{
-    report::{render, samples, ReportInput, ReportPurpose, Subject},
+    report::{render, samples, ReportInput, ReportMedia, ReportPurpose, Subject},
     rules::config::RulesConfig,
 };
 
@@ -33,23 +33,46 @@ fn main() -> ExitCode {
     let plan_eie = samples::handling_plan_entered_in_error();
     let request = samples::equipment_request();
     let lines = samples::record_lines();
-    let jobs: Vec<(&str, Subject<'_>, &_)> = vec![
-        ("visit-signed", Subject::Visit(&visit_signed), &family),
-        ("visit-draft", Subject::Visit(&visit_draft), &family),
+    let visit_photos = samples::visit_with_photo_consent();
+    let none = ReportMedia::default();
+    // Four photographs at 1600 x 1200 (a camera photo as the store keeps it after
+    // re-encoding is larger; the report scales either to the same size) and one signature.
+    let with_photos = samples::media_sized(4, 1600, 1200);
+    let signature_only = ReportMedia {
+        photos: Vec::new(),
+        ..samples::media_sized(0, 1, 1)
+    };
+    let jobs: Vec<(&str, Subject<'_>, &_, &ReportMedia)> = vec![
+        (
+            "visit-signed",
+            Subject::Visit(&visit_signed),
+            &family,
+            &none,
+        ),
+        (
+            "visit-with-photos",
+            Subject::Visit(&visit_photos),
+            &family,
+            &with_photos,
+        ),
+        ("visit-draft", Subject::Visit(&visit_draft), &family, &none),
         (
             "visit-hostile-text",
             Subject::Visit(&visit_hostile),
             &family,
+            &none,
         ),
         (
             "handling-plan-signed",
             Subject::HandlingPlan(&plan),
             &carers,
+            &signature_only,
         ),
         (
             "handling-plan-entered-in-error",
             Subject::HandlingPlan(&plan_eie),
             &carers,
+            &none,
         ),
         (
             "equipment-request",
@@ -58,10 +81,16 @@ fn main() -> ExitCode {
                 risk_assessment: Some(&plan),
             },
             &internal,
+            &none,
         ),
-        ("child-summary", Subject::ChildSummary(&lines), &internal),
+        (
+            "child-summary",
+            Subject::ChildSummary(&lines),
+            &internal,
+            &none,
+        ),
     ];
-    for (name, subject, producer) in jobs {
+    for (name, subject, producer, media) in jobs {
         let input = ReportInput {
             child: &child,
             subject,
@@ -69,7 +98,7 @@ fn main() -> ExitCode {
             people: &people,
             producer,
             config: &config,
-            media: &homevisit_core::report::ReportMedia::default(),
+            media,
         };
         match render(&input) {
             Ok(report) => {

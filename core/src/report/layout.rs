@@ -289,7 +289,30 @@ impl<'f> Flow<'f> {
         }
     }
 
-    fn block(&mut self, b: &Block) {
+    /// An image block's width and height on the page, in points, and its caption's lines.
+    fn image_box(&self, b: &Block) -> Option<(f32, f32, Vec<String>)> {
+        let Block::Image {
+            width_px,
+            height_px,
+            max_height,
+            caption,
+            ..
+        } = b
+        else {
+            return None;
+        };
+        let w = body_width();
+        let (wpx, hpx) = ((*width_px).max(1) as f32, (*height_px).max(1) as f32);
+        // Fit the body width and the height cap, never larger than one point a pixel.
+        let scale = (w / wpx)
+            .min(max_height.min(BODY_BOTTOM - BODY_TOP - 40.0) / hpx)
+            .min(1.0);
+        let lines = wrap(&self.fonts.regular, caption, CAPTION_SIZE, w);
+        Some((wpx * scale, hpx * scale, lines))
+    }
+
+    /// Lays out `b`; `next` is the block after it, which a heading keeps on its page.
+    fn block(&mut self, b: &Block, next: Option<&Block>) {
         let w = body_width();
         self.role = match b {
             Block::Title(_) => Role::Title,
@@ -303,9 +326,16 @@ impl<'f> Flow<'f> {
                 self.y += 4.0;
             }
             Block::Heading(t) => {
-                // Keep a heading with at least three lines of what follows.
+                // Keep a heading with at least three lines of what follows, or with the
+                // whole picture when a picture follows.
+                let follow = match next.and_then(|n| self.image_box(n)) {
+                    Some((_, height, lines)) => {
+                        8.0 + height + lines.len() as f32 * CAPTION_SIZE * 1.4
+                    }
+                    None => 3.0 * BODY_SIZE * 1.4,
+                };
                 self.y += 6.0;
-                self.reserve(12.0 * 1.4 + 3.0 * BODY_SIZE * 1.4 + 4.0);
+                self.reserve(12.0 * 1.4 + follow + 4.0);
                 self.text(t, 12.0, Style::Bold, MARGIN, w);
                 let y = self.y - 2.0;
                 self.page().rules.push(y);
@@ -346,20 +376,8 @@ impl<'f> Flow<'f> {
                 self.y += 1.5;
             }
             Block::Gap => self.y += BODY_SIZE,
-            Block::Image {
-                media,
-                width_px,
-                height_px,
-                max_height,
-                caption,
-            } => {
-                let (wpx, hpx) = ((*width_px).max(1) as f32, (*height_px).max(1) as f32);
-                // Fit the body width and the height cap, never larger than one point a pixel.
-                let scale = (w / wpx)
-                    .min(max_height.min(BODY_BOTTOM - BODY_TOP - 40.0) / hpx)
-                    .min(1.0);
-                let (width, height) = (wpx * scale, hpx * scale);
-                let lines = wrap(&self.fonts.regular, caption, CAPTION_SIZE, w);
+            Block::Image { media, caption, .. } => {
+                let (width, height, lines) = self.image_box(b).unwrap_or_default();
                 self.y += 4.0;
                 self.reserve(height + 4.0 + lines.len() as f32 * CAPTION_SIZE * 1.4);
                 let (top, block) = (self.y, self.block);
@@ -387,7 +405,7 @@ pub fn lay_out(fonts: &Fonts, blocks: &[Block]) -> Vec<PageLayout> {
     let mut flow = Flow::new(fonts);
     for (i, b) in blocks.iter().enumerate() {
         flow.block = i;
-        flow.block(b);
+        flow.block(b, blocks.get(i + 1));
     }
     flow.pages
 }
@@ -469,5 +487,31 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_heading_stays_on_the_page_of_the_picture_that_follows_it() {
+        let f = fonts();
+        let blocks = vec![
+            // Fill most of the first page, leaving room for a heading and three lines but not
+            // for a picture 260 points tall.
+            Block::Paragraph("line\n".repeat(40)),
+            Block::Heading("Photographs".into()),
+            Block::Image {
+                media: MediaRef::Photo(0),
+                width_px: 1600,
+                height_px: 1200,
+                max_height: 260.0,
+                caption: "Photo 1. Stairs".into(),
+            },
+        ];
+        let pages = lay_out(&f, &blocks);
+        let heading_page = pages
+            .iter()
+            .position(|p| p.lines.iter().any(|l| l.text == "Photographs"));
+        let image_page = pages.iter().position(|p| !p.images.is_empty());
+        assert!(image_page.is_some());
+        assert_eq!(heading_page, image_page, "heading left behind its picture");
+        assert_eq!(image_page, Some(1));
     }
 }

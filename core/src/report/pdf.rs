@@ -41,12 +41,13 @@ enum Item<'a> {
 }
 
 /// The picture as krilla embeds it: a JPEG's compressed bytes are copied as they are.
-/// `None` when its header cannot be read.
+/// `None` when its header cannot be read. Without interpolation: PDF/A-2b forbids the
+/// `/Interpolate` flag, and a photo scaled down to the page needs none.
 fn image(r: &ReportImage) -> Option<Image> {
     let data = r.bytes.clone().into();
     match r.format {
-        ImageFormat::Jpeg => Image::from_jpeg(data, true).ok(),
-        ImageFormat::Png => Image::from_png(data, true).ok(),
+        ImageFormat::Jpeg => Image::from_jpeg(data, false).ok(),
+        ImageFormat::Png => Image::from_png(data, false).ok(),
     }
 }
 

@@ -539,3 +539,133 @@ fn rk_report_a_long_name_is_printed_whole_on_every_page() {
         assert!(p.lines().any(|l| l == full), "{p}");
     }
 }
+
+// -- photos and the family's signatures (report::media; HV-A-CONSENT) -----------------------
+
+/// Renders `subject` with `media` for the family and returns the report and each page's text.
+fn run_with_media(
+    subject: Subject<'_>,
+    media: &homevisit_core::report::ReportMedia,
+) -> (Report, Vec<String>) {
+    let child = samples::child();
+    let people = samples::people();
+    let producer = samples::producer(ReportPurpose::Family);
+    let config = config();
+    let input = ReportInput {
+        child: &child,
+        subject,
+        open_conflicts: &[],
+        people: &people,
+        producer: &producer,
+        config: &config,
+        media,
+    };
+    (render(&input).unwrap(), page_texts(&input).unwrap())
+}
+
+/// The number of image XObjects in a PDF. Streams are never inside object streams, so each
+/// image's dictionary is in the file as written.
+fn image_objects(pdf: &[u8]) -> usize {
+    let needle = b"/Subtype/Image";
+    pdf.windows(needle.len()).filter(|w| w == needle).count()
+}
+
+#[test]
+fn hv_a_consent_photos_print_with_captions_when_the_visit_consents_to_photographs() {
+    let visit = samples::visit_with_photo_consent();
+    let media = samples::media_sized(3, 800, 600);
+    let (report, pages) = run_with_media(Subject::Visit(&visit), &media);
+    let t = flat(&pages);
+    assert!(t.contains("Photographs"), "{t}");
+    for n in 1..=3 {
+        assert!(
+            t.contains(&format!("Photo {n}.")),
+            "photo {n} caption missing"
+        );
+    }
+    assert!(t.contains("Stairs from the hall: 13 steps, rise 190 mm"));
+    assert!(t.contains("Signed by the family"));
+    assert!(t.contains("Aoife Ó Dálaigh (mother, parental responsibility)"));
+    // Three photos and one signature are images in the file.
+    assert_eq!(image_objects(&report.pdf), 4);
+    // A JPEG is embedded as it was stored (DCT passthrough), not re-encoded.
+    let first = &media.photos[0].bytes;
+    assert!(report
+        .pdf
+        .windows(first.len())
+        .any(|w| w == first.as_slice()));
+}
+
+#[test]
+fn hv_a_consent_photos_are_left_out_and_counted_when_the_visit_does_not_consent() {
+    let visit = samples::visit_signed();
+    let media = samples::media_sized(3, 800, 600);
+    let (report, pages) = run_with_media(Subject::Visit(&visit), &media);
+    let t = flat(&pages);
+    assert!(
+        t.contains("3 photographs were not printed: the visit's consent does not cover photographs (HV-A-CONSENT)."),
+        "{t}"
+    );
+    assert!(!t.contains("Photo 1."));
+    // The family's signature still prints; no photo does.
+    assert!(t.contains("Signed by the family"));
+    assert_eq!(image_objects(&report.pdf), 1);
+}
+
+#[test]
+fn rk_report_an_unreadable_stored_image_prints_a_line_saying_so() {
+    let visit = samples::visit_with_photo_consent();
+    let mut media = samples::media_sized(2, 640, 480);
+    media.photos[1].bytes.truncate(100);
+    let (report, pages) = run_with_media(Subject::Visit(&visit), &media);
+    let t = flat(&pages);
+    assert!(t.contains("Photo 1."));
+    assert!(
+        t.contains("Photo 2 could not be printed: its stored image cannot be read."),
+        "{t}"
+    );
+    assert_eq!(image_objects(&report.pdf), 2);
+}
+
+#[test]
+fn rk_report_handling_plan_and_equipment_summary_show_the_family_signature_as_drawn() {
+    let plan = samples::handling_plan_signed();
+    let req = samples::equipment_request();
+    let media = homevisit_core::report::ReportMedia {
+        photos: Vec::new(),
+        ..samples::media_sized(0, 1, 1)
+    };
+    for subject in [
+        Subject::HandlingPlan(&plan),
+        Subject::Equipment {
+            request: &req,
+            risk_assessment: Some(&plan),
+        },
+    ] {
+        let (report, pages) = run_with_media(subject, &media);
+        let t = flat(&pages);
+        assert!(t.contains("Signed by the family"), "{t}");
+        assert!(t.contains("consent to photographs. Covers the text signed: yes."));
+        assert_eq!(image_objects(&report.pdf), 1);
+    }
+}
+
+#[test]
+fn rk_report_ten_camera_photos_paginate_with_the_banner_on_every_page() {
+    let visit = samples::visit_with_photo_consent();
+    let media = samples::media_sized(10, 1600, 1200);
+    let (report, pages) = run_with_media(Subject::Visit(&visit), &media);
+    let n = pages.len();
+    assert_eq!(report.page_count as usize, n);
+    for (i, p) in pages.iter().enumerate() {
+        assert!(p.contains("Zoë Ó Dálaigh-Łukasiewicz"), "page {}", i + 1);
+        assert!(
+            p.contains(&format!("Page {} of {n}", i + 1)),
+            "page {}",
+            i + 1
+        );
+    }
+    let t = flat(&pages);
+    assert!(t.contains("Photo 10."));
+    assert_eq!(image_objects(&report.pdf), 11);
+}
