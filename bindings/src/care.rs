@@ -353,7 +353,6 @@ impl Store {
     pub fn plan_visit(&self, child_id: String, visit: VisitPlanInput) -> FfiResult<String> {
         let child = parse_id(&child_id)?;
         let id = self.records().plan_visit(child, &plan(&visit)?)?;
-        self.changed(child);
         Ok(id.to_string())
     }
 
@@ -369,7 +368,6 @@ impl Store {
         let id = self
             .records()
             .record_visit(child, &plan(&visit)?, &result(&outcome)?)?;
-        self.changed(child);
         Ok(id.to_string())
     }
 
@@ -386,7 +384,6 @@ impl Store {
             parse_item_id(&visit_id)?,
             &result(&outcome)?,
         )?;
-        self.changed(child);
         Ok(())
     }
 
@@ -403,7 +400,6 @@ impl Store {
             parse_item_id(&visit_id)?,
             parse_id(&assessment_id)?,
         )?;
-        self.changed(child);
         Ok(())
     }
 
@@ -428,7 +424,6 @@ impl Store {
                 social_worker_email: update.social_worker_email,
             },
         )?;
-        self.changed(child);
         Ok(())
     }
 
@@ -450,7 +445,6 @@ impl Store {
                 visit_id: opt_item_id(&concern.visit_id)?,
             },
         )?;
-        self.changed(child);
         Ok(id.to_string())
     }
 
@@ -485,7 +479,6 @@ impl Store {
                     .transpose()?,
             },
         )?;
-        self.changed(ra);
         Ok(id.to_string())
     }
 
@@ -520,7 +513,6 @@ impl Store {
         if let (Some(path), Some(text)) = (path, text) {
             r.set_text(id, path, &text)?;
         }
-        self.changed(id);
         Ok(())
     }
 
@@ -532,7 +524,6 @@ impl Store {
             "outcome_tier",
             CoreFieldValue::Str(code(CoreTier::from(tier))?),
         )?;
-        self.changed(id);
         Ok(())
     }
 
@@ -540,7 +531,6 @@ impl Store {
     pub fn override_eligibility(&self, referral_id: String, reason: String) -> FfiResult<()> {
         let id = parse_id(&referral_id)?;
         self.records().override_eligibility(id, &reason)?;
-        self.changed(id);
         Ok(())
     }
 

@@ -17,14 +17,15 @@ use homevisit_core::{
     rules::visits::missed_visit_message,
     rules::{config::RulesConfig, workflow::TransitionInput},
     store::{CaseloadEntry, RecordSummary, Store as CoreStore, StoreKey, SyncStatus as CoreSync},
-    RecordId,
 };
 use serde_json::Value as Json;
 
 use crate::{
     care::SafeguardingStatus,
     error::{FfiResult, HomeVisitError},
-    observe::{CaseloadObserver, ObserverHandle, Observers, RecordObserver, SyncStatusObserver},
+    observe::{
+        CaseloadObserver, Dispatcher, ObserverHandle, Observers, RecordObserver, SyncStatusObserver,
+    },
     types::{
         parse_date, parse_id, truncate, Banner, FieldConflict, FieldValue, HistoryItem, Identity,
         Service, SignState, ValidationIssue,
@@ -341,6 +342,8 @@ pub struct Store {
     core: Arc<CoreStore>,
     records: Records,
     observers: Arc<Observers>,
+    /// Carries the core store's change events to `observers` off the caller's thread.
+    dispatcher: Dispatcher,
 }
 
 impl Store {
@@ -352,24 +355,19 @@ impl Store {
             RulesConfig::default(),
             Arc::new(SystemClock),
         );
+        let observers = Arc::new(Observers::default());
+        let dispatcher = Dispatcher::start(core.clone(), observers.clone())
+            .map_err(|e| homevisit_core::Error::Internal(format!("observer thread: {e}")))?;
         Ok(Arc::new(Self {
             core,
             records,
-            observers: Arc::new(Observers::default()),
+            observers,
+            dispatcher,
         }))
-    }
-
-    /// After a change to `id`: tell the observers.
-    pub(crate) fn changed(&self, id: RecordId) {
-        self.observers.notify(&self.core, Some(id));
     }
 
     pub(crate) fn core(&self) -> &Arc<CoreStore> {
         &self.core
-    }
-
-    pub(crate) fn observers(&self) -> &Arc<Observers> {
-        &self.observers
     }
 
     pub(crate) fn records(&self) -> &Records {
@@ -432,7 +430,6 @@ impl Store {
     ) -> FfiResult<String> {
         let dob = parse_date(&date_of_birth)?;
         let id = self.records.create_child(&given_name, &family_name, dob)?;
-        self.changed(id);
         Ok(id.to_string())
     }
 
@@ -441,7 +438,6 @@ impl Store {
         let id = self
             .records
             .create_referral(parse_id(&child_id)?, service.into())?;
-        self.changed(id);
         Ok(id.to_string())
     }
 
@@ -450,14 +446,12 @@ impl Store {
         let id = self
             .records
             .create_assessment(parse_id(&child_id)?, service.into())?;
-        self.changed(id);
         Ok(id.to_string())
     }
 
     /// Creates an M&H risk assessment.
     pub fn create_risk_assessment(&self, child_id: String) -> FfiResult<String> {
         let id = self.records.create_risk_assessment(parse_id(&child_id)?)?;
-        self.changed(id);
         Ok(id.to_string())
     }
 
@@ -475,7 +469,6 @@ impl Store {
             service.into(),
             category,
         )?;
-        self.changed(id);
         Ok(id.to_string())
     }
 
@@ -484,7 +477,6 @@ impl Store {
     pub fn set_field(&self, record_id: String, path: String, value: FieldValue) -> FfiResult<()> {
         let id = parse_id(&record_id)?;
         self.records.set_field(id, &path, value.into())?;
-        self.changed(id);
         Ok(())
     }
 
@@ -492,7 +484,6 @@ impl Store {
     pub fn set_text(&self, record_id: String, path: String, text: String) -> FfiResult<()> {
         let id = parse_id(&record_id)?;
         self.records.set_text(id, &path, &text)?;
-        self.changed(id);
         Ok(())
     }
 
@@ -500,7 +491,6 @@ impl Store {
     pub fn add_code(&self, record_id: String, set_path: String, code: String) -> FfiResult<()> {
         let id = parse_id(&record_id)?;
         self.records.add_code(id, &set_path, &code)?;
-        self.changed(id);
         Ok(())
     }
 
@@ -508,7 +498,6 @@ impl Store {
     pub fn remove_code(&self, record_id: String, set_path: String, code: String) -> FfiResult<()> {
         let id = parse_id(&record_id)?;
         self.records.remove_code(id, &set_path, &code)?;
-        self.changed(id);
         Ok(())
     }
 
@@ -530,7 +519,6 @@ impl Store {
             }
         };
         let item = self.records.add_item(id, &list_path, fields)?;
-        self.changed(id);
         Ok(item.to_string())
     }
 
@@ -538,7 +526,6 @@ impl Store {
     pub fn remove_item(&self, record_id: String, item_path: String) -> FfiResult<()> {
         let id = parse_id(&record_id)?;
         self.records.remove_item(id, &item_path)?;
-        self.changed(id);
         Ok(())
     }
 
@@ -553,7 +540,6 @@ impl Store {
         let item = self
             .records
             .record_weight(id, &kg, parse_date(&measured_on)?)?;
-        self.changed(id);
         Ok(item.to_string())
     }
 
@@ -600,7 +586,6 @@ impl Store {
     ) -> FfiResult<()> {
         let id = parse_id(&record_id)?;
         self.records.acknowledge(id, &rule_id, &path, &reason)?;
-        self.changed(id);
         Ok(())
     }
 
@@ -608,7 +593,6 @@ impl Store {
     pub fn sign(&self, record_id: String) -> FfiResult<SignState> {
         let id = parse_id(&record_id)?;
         let s = self.records.sign(id)?;
-        self.changed(id);
         Ok(s.into())
     }
 
@@ -616,7 +600,6 @@ impl Store {
     pub fn countersign(&self, record_id: String) -> FfiResult<SignState> {
         let id = parse_id(&record_id)?;
         let s = self.records.countersign(id)?;
-        self.changed(id);
         Ok(s.into())
     }
 
@@ -643,7 +626,6 @@ impl Store {
             });
         }
         let a = self.records.add_addendum(id, &text, &core, &reason)?;
-        self.changed(id);
         Ok(a.to_string())
     }
 
@@ -651,7 +633,6 @@ impl Store {
     pub fn mark_entered_in_error(&self, record_id: String, reason: String) -> FfiResult<()> {
         let id = parse_id(&record_id)?;
         self.records.mark_entered_in_error(id, &reason)?;
-        self.changed(id);
         Ok(())
     }
 
@@ -681,7 +662,6 @@ impl Store {
         input.condition = details.condition;
         input.housing_authority_ref = details.housing_authority_ref;
         let status = self.records.transition(id, to, input)?;
-        self.changed(id);
         Ok(code(&status))
     }
 
@@ -698,7 +678,6 @@ impl Store {
             None => None,
         };
         let outcome = self.records.evaluate_eligibility(id, as_of)?;
-        self.changed(id);
         Ok(outcome.into())
     }
 
@@ -717,7 +696,6 @@ impl Store {
                 detail: format!("`{}` is not a JSON value", truncate(&value_json)),
             })?;
         self.records.resolve(id, &path, &v)?;
-        self.changed(id);
         Ok(())
     }
 
@@ -809,6 +787,14 @@ impl Store {
             observer.on_sync_status(rows.into_iter().map(RecordItem::from).collect());
         }
         handle
+    }
+
+    /// Blocks until every change committed before this call has been delivered to the
+    /// observers (they run on the store's observer thread, not the caller's). For tests and
+    /// for an app that must show a change before going on; called from an observer callback
+    /// it returns at once.
+    pub fn wait_for_observers(&self) {
+        self.dispatcher.flush();
     }
 
     /// Calls `observer` with the record's id after every change to it, until the returned

@@ -1,6 +1,6 @@
 //! `SyncClient`: syncs a `Store` with the team server (async; the app calls it on reconnect
-//! and periodically). Progress goes to a foreign callback; afterwards the store's observers
-//! are told that records may have changed.
+//! and periodically). Progress goes to a foreign callback; the store's observers hear of what
+//! sync stored through the store's change events, as they do of local edits.
 
 use std::sync::Arc;
 
@@ -94,7 +94,6 @@ pub trait SyncProgressObserver: Send + Sync {
 /// device's token.
 #[derive(uniffi::Object)]
 pub struct SyncClient {
-    store: Arc<Store>,
     inner: CoreClient<CoreStore>,
 }
 
@@ -117,19 +116,18 @@ impl SyncClient {
             });
         }
         let inner = CoreClient::new(url, token, store.core().clone())?;
-        Ok(Arc::new(Self { store, inner }))
+        Ok(Arc::new(Self { inner }))
     }
 
     /// One sync: uploads local changes, downloads the team's, reports progress. Records become
     /// `synced` only when the server acknowledged them. A revoked device gets `Revoked` and
     /// its local data is wiped.
     pub async fn sync(&self, progress: Arc<dyn SyncProgressObserver>) -> FfiResult<SyncSummary> {
+        // What sync stores reaches the observers through the store's change events.
         let result = self
             .inner
             .sync(move |p| progress.on_progress(SyncProgress::from(p)))
             .await;
-        // Whatever happened, records may have changed (downloads, statuses, a wipe).
-        self.store.observers().notify(self.store.core(), None);
         Ok(result?.into())
     }
 }

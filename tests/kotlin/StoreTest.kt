@@ -147,15 +147,27 @@ class StoreTest {
     fun observerReceivesChangesAndStopsAfterCancel() {
         val s = Store.create(newPath(), key, identity(Role.OT))
         val seen = CopyOnWriteArrayList<Int>()
+        val threads = CopyOnWriteArrayList<String>()
+        var first = true
         val handle = s.observeCaseload(object : CaseloadObserver {
             override fun onCaseload(caseload: List<CaseloadItem>) {
                 seen.add(caseload.size)
+                // The first call is made during observeCaseload itself; later ones by the core.
+                if (!first) threads.add(Thread.currentThread().name)
+                first = false
             }
         })
+        // Observers run on the store's observer thread; waitForObservers() lets the test see
+        // each delivery (two creates in a burst would be delivered as one).
         s.createChild("A", "One", "2015-01-01")
+        s.waitForObservers()
         s.createChild("B", "Two", "2015-01-02")
+        s.waitForObservers()
+        assertEquals(2, threads.size)
+        assertTrue("not called on the caller's thread", threads.none { it == Thread.currentThread().name })
         handle.cancel()
         s.createChild("C", "Three", "2015-01-03")
+        s.waitForObservers()
         // Initial call with 0 children, then 1 and 2; nothing after cancel.
         assertEquals(listOf(0, 1, 2), seen.toList())
     }

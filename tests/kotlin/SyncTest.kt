@@ -60,6 +60,7 @@ class SyncTest {
             assertTrue(summary.toString(), summary.docsSent >= 1UL)
             assertTrue("progress was reported", progress.isNotEmpty())
             assertEquals(SyncStatus.SYNCED, store.syncStatus(child))
+            store.waitForObservers()
             // The sync-status observer saw the child unsynced, then nothing left to sync.
             assertEquals(1, unsyncedSeen.first())
             assertEquals(0, unsyncedSeen.last())

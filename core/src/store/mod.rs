@@ -11,10 +11,12 @@
 //! - `projection`: document → list rows; `query`: the list queries.
 //! - `sync_state`: per-record sync status, sync states, `sync_meta`.
 //! - `audit`: the append-only local audit log (`RK-AUDIT`).
+//! - `events`: change events published after every commit.
 
 mod audit;
 mod cache;
 pub mod db;
+pub mod events;
 pub mod projection;
 mod query;
 pub mod schema;
@@ -25,6 +27,7 @@ pub mod sync_state;
 pub use audit::LoggedAudit;
 pub use cache::CacheStats;
 pub use db::{Encryption, StoreKey};
+pub use events::{ChangeEvent, ChangeOrigin, ChangeSubscription};
 pub use projection::{project, ChildProjection, Projection};
 pub use query::{CaseloadEntry, RecordSummary};
 pub use store::{

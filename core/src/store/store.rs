@@ -28,6 +28,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, InterruptHandle, OptionalExtension};
 use uuid::Uuid;
 
+use super::events::{ChangeEvent, ChangeOrigin, ChangeSubscription, Publisher};
 use super::{
     audit::{self, LoggedAudit},
     cache::{CacheStats, CachedDoc, DocCache, DocHandle},
@@ -162,6 +163,8 @@ const ORPHAN_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 /// The encrypted, crash-safe local store of record documents.
 pub struct Store {
     inner: RwLock<Option<Arc<Inner>>>,
+    /// Change events (`events`): outlives a close, so subscriptions end only when dropped.
+    events: Arc<Publisher>,
 }
 
 impl std::fmt::Debug for Store {
@@ -676,6 +679,7 @@ impl Store {
         };
         Ok(Self {
             inner: RwLock::new(Some(Arc::new(inner))),
+            events: Arc::default(),
         })
     }
 
@@ -720,11 +724,34 @@ impl Store {
         Ok(self.inner()?.interrupt.clone())
     }
 
+    // -- change events ----------------------------------------------------------------------
+
+    /// Calls `callback` after every commit that changed a record, with the record and why it
+    /// changed (`events`), until the returned subscription is dropped. It is called on the
+    /// committing thread with no store lock held: hand the event on and return.
+    pub fn subscribe(
+        &self,
+        callback: impl Fn(&ChangeEvent) + Send + Sync + 'static,
+    ) -> ChangeSubscription {
+        self.events.subscribe(callback)
+    }
+
+    /// How many subscriptions are live (tests and diagnostics).
+    pub fn subscriber_count(&self) -> usize {
+        self.events.count()
+    }
+
     // -- documents ------------------------------------------------------------------------------
 
     /// Stores a new record's document (its first snapshot), projection and status `LocalOnly`,
     /// in one transaction. The document must carry no uncommitted operations (`RK-ATTRIB`).
-    pub fn create(&self, id: RecordId, mut doc: AutoCommit) -> Result<()> {
+    pub fn create(&self, id: RecordId, doc: AutoCommit) -> Result<()> {
+        self.create_unpublished(id, doc)?;
+        self.events.publish(Some(id), ChangeOrigin::Local);
+        Ok(())
+    }
+
+    fn create_unpublished(&self, id: RecordId, mut doc: AutoCommit) -> Result<()> {
         if doc.pending_ops() > 0 {
             return Err(refuse_unattributed());
         }
@@ -761,6 +788,15 @@ impl Store {
     /// Stores many new records in one transaction (an import, a first download, a test
     /// fixture): all of them or none. Each is as [`Store::create`] would store it.
     pub fn create_batch(&self, docs: Vec<(RecordId, AutoCommit)>) -> Result<()> {
+        let ids: Vec<RecordId> = docs.iter().map(|(id, _)| *id).collect();
+        self.create_batch_unpublished(docs)?;
+        for id in ids {
+            self.events.publish(Some(id), ChangeOrigin::Local);
+        }
+        Ok(())
+    }
+
+    fn create_batch_unpublished(&self, docs: Vec<(RecordId, AutoCommit)>) -> Result<()> {
         let mut prepared = Vec::with_capacity(docs.len());
         for (id, mut doc) in docs {
             if doc.pending_ops() > 0 {
@@ -804,6 +840,19 @@ impl Store {
     /// Edits are serialised (one writer). `f` must not call back into the store for the same
     /// record: the record is locked while `f` runs.
     pub fn edit<T>(&self, id: RecordId, f: impl FnOnce(&mut AutoCommit) -> Result<T>) -> Result<T> {
+        let (out, changed) = self.edit_unpublished(id, f)?;
+        if changed {
+            self.events.publish(Some(id), ChangeOrigin::Local);
+        }
+        Ok(out)
+    }
+
+    /// [`Store::edit`]; also says whether anything was saved.
+    fn edit_unpublished<T>(
+        &self,
+        id: RecordId,
+        f: impl FnOnce(&mut AutoCommit) -> Result<T>,
+    ) -> Result<(T, bool)> {
         let inner = self.inner()?;
         let mut conn = lock(&inner.writer);
         let _epoch = WriteEpoch::begin(&inner.write_seq);
@@ -824,9 +873,9 @@ impl Store {
         match saved {
             Ok(Some(storage)) => {
                 inner.maybe_compact(&mut conn, id, &mut cached, storage);
-                Ok(out)
+                Ok((out, true))
             }
-            Ok(None) => Ok(out),
+            Ok(None) => Ok((out, false)),
             Err(e) => {
                 inner.discard(id, &mut cached);
                 Err(e)
@@ -959,6 +1008,12 @@ impl Store {
     /// cannot be decoded does not stop the others: it keeps its last projection (or, if it has
     /// none, is listed as a damaged record), stays on disk for recovery, and is reported.
     pub fn rebuild_projections(&self) -> Result<RebuildReport> {
+        let report = self.rebuild_projections_unpublished()?;
+        self.events.publish(None, ChangeOrigin::Local);
+        Ok(report)
+    }
+
+    fn rebuild_projections_unpublished(&self) -> Result<RebuildReport> {
         let inner = self.inner()?;
         let mut conn = lock(&inner.writer);
         let tx = conn.transaction().sql()?;
@@ -1119,6 +1174,20 @@ impl Store {
         server_heads: Option<&[ChangeHash]>,
         f: impl FnOnce(&mut AutoCommit) -> Result<(T, Option<Vec<u8>>)>,
     ) -> Result<T> {
+        let (out, changed) = self.apply_remote_unpublished(id, server_heads, f)?;
+        if changed {
+            self.events.publish(Some(id), ChangeOrigin::Sync);
+        }
+        Ok(out)
+    }
+
+    /// [`Store::apply_remote_acked`]; also says whether the record changed.
+    fn apply_remote_unpublished<T>(
+        &self,
+        id: RecordId,
+        server_heads: Option<&[ChangeHash]>,
+        f: impl FnOnce(&mut AutoCommit) -> Result<(T, Option<Vec<u8>>)>,
+    ) -> Result<(T, bool)> {
         let inner = self.inner()?;
         let mut conn = lock(&inner.writer);
         let _epoch = WriteEpoch::begin(&inner.write_seq);
@@ -1145,9 +1214,9 @@ impl Store {
         match saved {
             Ok(Some(storage)) => {
                 inner.maybe_compact(&mut conn, id, &mut cached, storage);
-                Ok(out)
+                Ok((out, true))
             }
-            Ok(None) => Ok(out),
+            Ok(None) => Ok((out, false)),
             Err(e) => {
                 inner.discard(id, &mut cached);
                 Err(e)
@@ -1221,6 +1290,19 @@ impl Store {
         id: RecordId,
         server_heads: &[ChangeHash],
     ) -> Result<SyncStatus> {
+        let (status, changed) = self.mark_acknowledged_unpublished(id, server_heads)?;
+        if changed {
+            self.events.publish(Some(id), ChangeOrigin::Sync);
+        }
+        Ok(status)
+    }
+
+    /// [`Store::mark_acknowledged`]; also says whether the sync status row changed.
+    fn mark_acknowledged_unpublished(
+        &self,
+        id: RecordId,
+        server_heads: &[ChangeHash],
+    ) -> Result<(SyncStatus, bool)> {
         let inner = self.inner()?;
         let mut conn = lock(&inner.writer);
         let stored = stored_heads(&conn, id)?.ok_or(Error::NotFound(id))?;
@@ -1245,12 +1327,13 @@ impl Store {
             };
             sync_state::after_acknowledgement(&mut cached.doc, &prev, server_heads, conflicts)
         };
-        if next.status != prev.status || next.acked_heads != prev.acked_heads {
+        let changed = next.status != prev.status;
+        if changed || next.acked_heads != prev.acked_heads {
             let tx = conn.transaction().sql()?;
             sync_state::write_row(&tx, id, &next)?;
             tx.commit().sql()?;
         }
-        Ok(next.status)
+        Ok((next.status, changed))
     }
 
     /// Reads a sync bookkeeping value (`sync_meta`).
@@ -1308,6 +1391,12 @@ impl Store {
     /// shrinking the file: the device was revoked (`SAF-DEVICE-LOST`). The only deletion the
     /// store ever does, and only when asked.
     pub fn wipe(&self) -> Result<()> {
+        self.wipe_unpublished()?;
+        self.events.publish(None, ChangeOrigin::Sync);
+        Ok(())
+    }
+
+    fn wipe_unpublished(&self) -> Result<()> {
         let inner = self.inner()?;
         let mut conn = lock(&inner.writer);
         let _epoch = WriteEpoch::begin(&inner.write_seq);
@@ -1446,7 +1535,7 @@ fn create_remote<T>(
     id: RecordId,
     server_heads: Option<&[ChangeHash]>,
     f: impl FnOnce(&mut AutoCommit) -> Result<(T, Option<Vec<u8>>)>,
-) -> Result<T> {
+) -> Result<(T, bool)> {
     let mut doc = AutoCommit::new();
     let (out, state) = f(&mut doc)?;
     if doc.pending_ops() > 0 {
@@ -1460,7 +1549,7 @@ fn create_remote<T>(
             sync_state::write_sync_state(&tx, id, &s)?;
             tx.commit().sql()?;
         }
-        return Ok(out);
+        return Ok((out, false));
     }
     check_document_id(id, &doc)?;
     let projection = projection::project(id, &mut doc)?;
@@ -1493,7 +1582,7 @@ fn create_remote<T>(
     }
     tx.commit().sql()?;
     lock(&inner.cache).insert_if_absent(id, CachedDoc::new(doc));
-    Ok(out)
+    Ok((out, true))
 }
 
 /// Same variants, possibly different types until the sync module uses this one.
@@ -1507,6 +1596,14 @@ fn local_status(s: SyncStatus) -> crate::sync::local::SyncStatus {
 }
 
 impl LocalDocs for Store {
+    fn on_local_change(&self, wake: Box<dyn Fn() + Send + Sync>) -> ChangeSubscription {
+        self.subscribe(move |event| {
+            if event.origin == ChangeOrigin::Local {
+                wake();
+            }
+        })
+    }
+
     fn unsynced_ids(&self) -> Result<Vec<RecordId>> {
         Store::unsynced_ids(self)
     }

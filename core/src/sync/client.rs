@@ -94,7 +94,6 @@ pub struct SyncClient<L: LocalDocs> {
     local: Arc<L>,
     config: SyncConfig,
     peer_id: String,
-    local_changed: Arc<Notify>,
 }
 
 impl<L: LocalDocs> std::fmt::Debug for SyncClient<L> {
@@ -148,19 +147,12 @@ impl<L: LocalDocs> SyncClient<L> {
             // Short: the peer id travels in every message, and an idle reconnect should cost
             // a few dozen bytes. Random per client object, as automerge-repo peers do.
             peer_id: format!("hv-{:016x}", rand::random::<u64>()),
-            local_changed: Arc::new(Notify::new()),
         })
     }
 
     /// The local storage this client syncs.
     pub fn local(&self) -> &Arc<L> {
         &self.local
-    }
-
-    /// Tells a running long-lived session that records changed locally, so it pushes them
-    /// now rather than at the next poll. Cheap; call it after every saved edit.
-    pub fn local_changed(&self) {
-        self.local_changed.notify_one();
     }
 
     /// Runs one sync session: connect, catch up (both directions), store the new cursor,
@@ -202,7 +194,8 @@ impl<L: LocalDocs> SyncClient<L> {
     }
 
     /// The long-lived mode: stays connected, catches up at once, then pushes local changes
-    /// whenever [`SyncClient::local_changed`] is called, applies changes the server pushes,
+    /// as soon as the store reports a local change ([`LocalDocs::on_local_change`]; nothing
+    /// has to be told), applies changes the server pushes,
     /// and asks for other devices' changes every `poll_interval`. Reconnects after network
     /// failures with backoff and jitter. Returns `Ok(())` when `shutdown` completes, or the
     /// error that makes going on pointless (`Unauthorized`, `Revoked`, local storage).
@@ -1359,7 +1352,14 @@ impl<L: LocalDocs> Session<'_, L> {
     /// The long-lived loop: catch up, then wait for pushes, local changes and the poll timer.
     async fn live(&mut self, backoff: &mut Backoff) -> Result<()> {
         self.live = true;
-        let notify = Arc::clone(&self.client.local_changed);
+        // Subscribed before the first catch-up: an edit committed while it runs leaves a
+        // permit, so the loop catches up again rather than missing it.
+        let notify = Arc::new(Notify::new());
+        let wake = Arc::clone(&notify);
+        let _subscription = self
+            .client
+            .local
+            .on_local_change(Box::new(move || wake.notify_one()));
         let mut poll = tokio::time::interval(self.client.config.poll_interval);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         poll.tick().await;

@@ -8,7 +8,7 @@
 
 use automerge::{sync, ChangeHash};
 
-use crate::{ids::RecordId, Result};
+use crate::{ids::RecordId, store::ChangeSubscription, Result};
 
 pub use crate::store::SyncStatus;
 
@@ -79,6 +79,11 @@ pub trait LocalDocs: Send + Sync + 'static {
     /// Records the server's durably committed heads; the status becomes `synced` only when
     /// they contain every local change (SAF-LOST-EDIT). Returns the resulting status.
     fn mark_acknowledged(&self, id: RecordId, server_heads: &[ChangeHash]) -> Result<SyncStatus>;
+
+    /// Calls `wake` after every commit of a local change (not after changes sync brought),
+    /// until the returned subscription is dropped: the long-lived sync mode pushes them at
+    /// once. `wake` runs on the committing thread and must only signal.
+    fn on_local_change(&self, wake: Box<dyn Fn() + Send + Sync>) -> ChangeSubscription;
 
     /// Reads a sync bookkeeping value.
     fn meta(&self, key: &str) -> Result<Option<String>>;

@@ -23,6 +23,7 @@ mod rules_forms_workflow;
 mod store_crash;
 mod store_durability;
 mod store_encryption;
+mod store_events;
 mod store_migration;
 mod store_open_create;
 mod store_round_trip;

@@ -1,10 +1,11 @@
-//! The long-lived mode: a connected device pushes its local edits when told, receives other
-//! devices' edits as the server pushes them, and stops when cancelled.
+//! The long-lived mode: a connected device pushes its local edits as soon as the store commits
+//! them (its change events; nobody tells the client), receives other devices' edits as the
+//! server pushes them, and stops when cancelled.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{sync::Arc, time::Duration};
 
-use homevisit_core::store::SyncStatus;
+use homevisit_core::{store::SyncStatus, sync::SyncConfig};
 use homevisit_tests::{device::Device, TestServer};
 use tokio::sync::{oneshot, Notify};
 
@@ -12,7 +13,13 @@ use tokio::sync::{oneshot, Notify};
 async fn a_connected_device_pushes_local_edits_and_receives_others_until_cancelled() {
     let server = TestServer::start().await;
     let team = server.team("North").await;
-    let live = Device::join(&server, &team).await;
+    // The poll timer is an hour: only the store's change events can make the local push below
+    // happen within the test's 60 s.
+    let config = SyncConfig {
+        poll_interval: Duration::from_secs(3600),
+        ..SyncConfig::default()
+    };
+    let live = Device::join_via(&server, &team, server.url(), config).await;
     let other = Device::join(&server, &team).await;
     let child = live.create_child("Amara");
 
@@ -69,9 +76,8 @@ async fn a_connected_device_pushes_local_edits_and_receives_others_until_cancell
     .await;
     assert_eq!(live.get_str(child, "gp_area").as_deref(), Some("luton"));
 
-    // A local edit goes out as soon as the app says so.
+    // A local edit goes out as soon as it is saved: the store's change event wakes the client.
     live.set_str(child, "family_name", "Okafor");
-    live.client.local_changed();
     let l = live.clone();
     wait_until(
         "local push",
