@@ -1,7 +1,7 @@
 //! The core's internal error type. The FFI crate converts it, in one place, into the public
 //! `HomeVisitError` the apps see.
 
-use crate::ids::RecordId;
+use crate::ids::{IdError, RecordId};
 
 /// Result alias used throughout the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -125,4 +125,10 @@ pub enum Error {
     /// A bug: an invariant did not hold. Reported, never a panic.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<IdError> for Error {
+    fn from(e: IdError) -> Self {
+        Self::InvalidId(e.to_string())
+    }
 }

@@ -6,7 +6,19 @@ use std::{fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::Error;
+/// Why a string is not a record id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// Not a hyphenated UUID.
+    #[error("not a UUID: {0}")]
+    NotUuid(String),
+    /// Not base58check, or not 16 bytes once decoded.
+    #[error("not a document id: {0}")]
+    NotDocumentId(String),
+    /// Does not start with `automerge:`.
+    #[error("an automerge URL starts with `automerge:`")]
+    NotAutomergeUrl,
+}
 
 /// The identity of one record (and of its automerge document).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -45,14 +57,15 @@ impl RecordId {
     }
 
     /// Parses an automerge-repo document id (base58check of 16 bytes).
-    pub fn from_document_id(s: &str) -> Result<Self, Error> {
+    pub fn from_document_id(s: &str) -> Result<Self, IdError> {
         let bytes = bs58::decode(s)
             .with_check(None)
             .into_vec()
-            .map_err(|e| Error::InvalidId(format!("not a base58check document id: {e}")))?;
-        let arr: [u8; 16] = bytes.as_slice().try_into().map_err(|_| {
-            Error::InvalidId(format!("document id has {} bytes, not 16", bytes.len()))
-        })?;
+            .map_err(|e| IdError::NotDocumentId(format!("not base58check: {e}")))?;
+        let arr: [u8; 16] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| IdError::NotDocumentId(format!("{} bytes, not 16", bytes.len())))?;
         Ok(Self::from_bytes(arr))
     }
 
@@ -62,10 +75,10 @@ impl RecordId {
     }
 
     /// Parses `automerge:<document id>`.
-    pub fn from_automerge_url(s: &str) -> Result<Self, Error> {
+    pub fn from_automerge_url(s: &str) -> Result<Self, IdError> {
         let rest = s
             .strip_prefix("automerge:")
-            .ok_or_else(|| Error::InvalidId("an automerge URL starts with `automerge:`".into()))?;
+            .ok_or(IdError::NotAutomergeUrl)?;
         Self::from_document_id(rest)
     }
 }
@@ -89,13 +102,13 @@ impl fmt::Debug for RecordId {
 }
 
 impl FromStr for RecordId {
-    type Err = Error;
+    type Err = IdError;
 
     /// Accepts the hyphenated UUID form only.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Uuid::parse_str(s)
             .map(Self)
-            .map_err(|e| Error::InvalidId(format!("not a UUID: {e}")))
+            .map_err(|e| IdError::NotUuid(e.to_string()))
     }
 }
 
@@ -135,7 +148,7 @@ mod tests {
         let bad = String::from_utf8(doc_id).unwrap();
         assert!(matches!(
             RecordId::from_document_id(&bad),
-            Err(Error::InvalidId(_))
+            Err(IdError::NotDocumentId(_))
         ));
         assert!(RecordId::from_automerge_url("doc:abc").is_err());
         assert!("not-a-uuid".parse::<RecordId>().is_err());

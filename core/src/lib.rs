@@ -16,7 +16,7 @@ pub mod store;
 pub mod sync;
 
 pub use error::{Error, Result, StoreFileProblem};
-pub use ids::RecordId;
+pub use ids::{IdError, RecordId};
 
 /// The ruleset version of `DOMAIN.md` this build implements.
 pub const RULESET_VERSION: &str = "2026.1";

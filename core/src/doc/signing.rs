@@ -586,7 +586,6 @@ pub struct RaceDecision {
     /// When.
     pub at: DateTime<Utc>,
     /// The addendum that adopted it, when adopted.
-    #[serde(default)]
     pub addendum_id: Option<Uuid>,
 }
 
@@ -813,11 +812,9 @@ pub struct Flag {
     pub added_by: Uuid,
     /// The list item the breach is about (a transition's `item_id`), when there is one: a
     /// flagged transition does not count towards the request's status.
-    #[serde(default)]
     pub item: Option<Uuid>,
     /// The change's true author as the team server knows it from the connection that
     /// delivered it (`RK-ATTRIB`); `None` on flags a device recorded.
-    #[serde(default)]
     pub author: Option<FlagAuthor>,
 }
 

@@ -162,10 +162,8 @@ pub struct Consent {
     #[serde(default, with = "code_set")]
     pub scope: BTreeSet<ConsentScope>,
     /// Who gave it.
-    #[serde(default)]
     pub by: Option<ConsentBy>,
     /// When (UTC).
-    #[serde(default)]
     pub at: Option<DateTime<Utc>>,
 }
 
@@ -173,13 +171,10 @@ pub struct Consent {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PersonPresent {
     /// Name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Relationship to the child.
-    #[serde(default)]
     pub relationship: Option<String>,
     /// Organisation, for professionals.
-    #[serde(default)]
     pub organisation: Option<String>,
 }
 
@@ -187,10 +182,8 @@ pub struct PersonPresent {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Interpreter {
     /// Whether one was used.
-    #[serde(default)]
     pub used: Option<bool>,
     /// The language.
-    #[serde(default)]
     pub language: Option<String>,
 }
 
@@ -198,28 +191,22 @@ pub struct Interpreter {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SectionA {
     /// Visit date; the `as_of` for the form's rules.
-    #[serde(default)]
     pub visit_date: Option<NaiveDate>,
     /// Start time.
-    #[serde(default)]
     pub start_time: Option<ClockTime>,
     /// End time.
-    #[serde(default)]
     pub end_time: Option<ClockTime>,
     /// Where.
-    #[serde(default)]
     pub location: Option<VisitLocation>,
     /// People present.
     #[serde(default, with = "item_list")]
     pub people_present: Vec<Item<PersonPresent>>,
     /// Interpreter.
-    #[serde(default)]
     pub interpreter: Option<Interpreter>,
     /// Identity checks made.
     #[serde(default, with = "code_set")]
     pub identity_checked: BTreeSet<IdentityCheck>,
     /// Consent.
-    #[serde(default)]
     pub consent: Option<Consent>,
 }
 
@@ -227,10 +214,8 @@ pub struct SectionA {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Diagnosis {
     /// As written.
-    #[serde(default)]
     pub text: Option<String>,
     /// SNOMED CT concept id, if coded.
-    #[serde(default)]
     pub snomed_code: Option<String>,
 }
 
@@ -253,23 +238,17 @@ pub struct SectionB {
     #[serde(default, with = "item_list")]
     pub diagnoses: Vec<Item<Diagnosis>>,
     /// Presenting concerns (free text).
-    #[serde(default)]
     pub presenting_concerns: Option<String>,
     /// The child's own voice (free text).
-    #[serde(default)]
     pub child_views: Option<String>,
     /// How the child's views were recorded (`HV-B-VOICE`): given, non-verbal and observed, or
     /// declined.
-    #[serde(default)]
     pub child_views_mode: Option<ChildViewsMode>,
     /// How non-verbal views were observed (free text).
-    #[serde(default)]
     pub child_views_observed_how: Option<String>,
     /// Communication (free text).
-    #[serde(default)]
     pub communication: Option<String>,
     /// Function compared with development; informs `H-ELIG-NEED`.
-    #[serde(default)]
     pub function_vs_development: Option<FunctionVsDevelopment>,
 }
 
@@ -297,16 +276,12 @@ pub enum IndependenceLevel {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AreaAssessment {
     /// Level on the independence scale (`HV-C-AREAS`).
-    #[serde(default)]
     pub level: Option<IndependenceLevel>,
     /// Whether it is in line with development.
-    #[serde(default)]
     pub in_line_with_development: Option<YesNoUnsure>,
     /// Equipment used.
-    #[serde(default)]
     pub equipment_used: Option<String>,
     /// Notes.
-    #[serde(default)]
     pub notes: Option<String>,
 }
 
@@ -314,31 +289,22 @@ pub struct AreaAssessment {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Areas {
     /// Play.
-    #[serde(default)]
     pub play: Option<AreaAssessment>,
     /// Eating and drinking.
-    #[serde(default)]
     pub eating_drinking: Option<AreaAssessment>,
     /// Washing and bathing.
-    #[serde(default)]
     pub washing_bathing: Option<AreaAssessment>,
     /// Teeth.
-    #[serde(default)]
     pub teeth: Option<AreaAssessment>,
     /// Toileting.
-    #[serde(default)]
     pub toileting: Option<AreaAssessment>,
     /// Dressing.
-    #[serde(default)]
     pub dressing: Option<AreaAssessment>,
     /// School and life skills.
-    #[serde(default)]
     pub school_life_skills: Option<AreaAssessment>,
     /// Managing at school.
-    #[serde(default)]
     pub managing_at_school: Option<AreaAssessment>,
     /// Mobility and transfers.
-    #[serde(default)]
     pub mobility_transfers: Option<AreaAssessment>,
 }
 
@@ -429,10 +395,8 @@ pub enum AccessArea {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EntranceSteps {
     /// How many (0–50; usually 0–10).
-    #[serde(default)]
     pub count: Option<i64>,
     /// Highest riser, mm (10–400; usually 75–220); required when `count` > 0.
-    #[serde(default)]
     pub riser_max_mm: Option<i64>,
 }
 
@@ -440,10 +404,8 @@ pub struct EntranceSteps {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DoorWidth {
     /// Which door.
-    #[serde(default)]
     pub location: Option<String>,
     /// Narrowest clear opening, mm.
-    #[serde(default)]
     pub clear_width_mm: Option<i64>,
 }
 
@@ -451,10 +413,8 @@ pub struct DoorWidth {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct InternalStairs {
     /// How many steps (0–40; usually 0–20).
-    #[serde(default)]
     pub count: Option<i64>,
     /// Whether a stairlift is fitted.
-    #[serde(default)]
     pub stairlift: Option<bool>,
 }
 
@@ -462,28 +422,21 @@ pub struct InternalStairs {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SectionD {
     /// Property type.
-    #[serde(default)]
     pub property_type: Option<PropertyType>,
     /// Tenure.
-    #[serde(default)]
     pub tenure: Option<Tenure>,
     /// Entrance steps.
-    #[serde(default)]
     pub entrance_steps: Option<EntranceSteps>,
     /// Door widths.
     #[serde(default, with = "item_list")]
     pub door_widths: Vec<Item<DoorWidth>>,
     /// Internal stairs.
-    #[serde(default)]
     pub internal_stairs: Option<InternalStairs>,
     /// Bedroom floor.
-    #[serde(default)]
     pub bedroom_level: Option<FloorLevel>,
     /// Bathroom floor.
-    #[serde(default)]
     pub bathroom_level: Option<FloorLevel>,
     /// Toilet floor.
-    #[serde(default)]
     pub toilet_level: Option<FloorLevel>,
     /// Access problems; `Some(empty)` is an answered "none", `None` unanswered.
     #[serde(default, with = "code_set::option")]
@@ -534,10 +487,8 @@ pub enum PosturalRisk {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SectionE {
     /// Whether there is a seating need; the rest of E is required when true.
-    #[serde(default)]
     pub seating_need: Option<bool>,
     /// Sitting ability.
-    #[serde(default)]
     pub sitting_ability: Option<SittingAbility>,
     /// Purposes.
     #[serde(default, with = "code_set")]
@@ -546,16 +497,12 @@ pub struct SectionE {
     #[serde(default, with = "code_set")]
     pub postural_risks: BTreeSet<PosturalRisk>,
     /// Tilt in space, degrees (−10–60; usually 0–30).
-    #[serde(default)]
     pub tilt_in_space_deg: Option<i64>,
     /// Seat-to-back angle, degrees (60–180; usually 80–120).
-    #[serde(default)]
     pub seat_to_back_angle_deg: Option<i64>,
     /// Current seating (free text).
-    #[serde(default)]
     pub current_seating: Option<String>,
     /// Recommendation (free text).
-    #[serde(default)]
     pub recommendation: Option<String>,
 }
 
@@ -563,16 +510,13 @@ pub struct SectionE {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SectionF {
     /// Whether there is an M&H concern.
-    #[serde(default)]
     pub mh_concern: Option<bool>,
     /// Carers required (0–4; usually 0–2); required with a concern.
-    #[serde(default)]
     pub carers_required: Option<i64>,
     /// Linked M&H risk assessments (a set of record ids).
     #[serde(default, with = "code_set")]
     pub risk_assessment_ids: BTreeSet<Uuid>,
     /// When a risk assessment is planned, if none is linked yet.
-    #[serde(default)]
     pub risk_assessment_planned_on: Option<NaiveDate>,
 }
 
@@ -596,13 +540,10 @@ pub enum SharedCareSetting {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SharedCare {
     /// Setting.
-    #[serde(default)]
     pub setting: Option<SharedCareSetting>,
     /// Number of carers there.
-    #[serde(default)]
     pub carer_count: Option<i64>,
     /// Whether the M&H plan has been shared with them.
-    #[serde(default)]
     pub mh_plan_shared: Option<bool>,
 }
 
@@ -613,7 +554,6 @@ pub struct SectionG {
     #[serde(default, with = "item_list")]
     pub shared_care: Vec<Item<SharedCare>>,
     /// Whether siblings help with care.
-    #[serde(default)]
     pub young_carers: Option<bool>,
 }
 
@@ -635,13 +575,10 @@ pub enum RiskLevel {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RiskTo {
     /// The child.
-    #[serde(default)]
     pub child: Option<RiskLevel>,
     /// Carers.
-    #[serde(default)]
     pub carers: Option<RiskLevel>,
     /// Siblings.
-    #[serde(default)]
     pub siblings: Option<RiskLevel>,
 }
 
@@ -649,22 +586,17 @@ pub struct RiskTo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SectionH {
     /// Whether there is a behaviour concern.
-    #[serde(default)]
     pub behaviour_concern: Option<bool>,
     /// Risk levels; required with a concern.
-    #[serde(default)]
     pub risk_to: Option<RiskTo>,
     /// Teams that have addressed the behaviour (`S-BEHAVIOUR-GATE`).
     #[serde(default, with = "code_set")]
     pub behaviour_addressed_by: BTreeSet<BehaviourTeam>,
     /// Behaviour assessment (free text).
-    #[serde(default)]
     pub behaviour_assessment: Option<String>,
     /// Whether a safeguarding concern was raised.
-    #[serde(default)]
     pub safeguarding_raised: Option<bool>,
     /// The safeguarding reference (details stay in safeguarding systems).
-    #[serde(default)]
     pub safeguarding_reference: Option<String>,
 }
 
@@ -672,16 +604,12 @@ pub struct SectionH {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Goal {
     /// The goal (free text).
-    #[serde(default)]
     pub text: Option<String>,
     /// Who owns it.
-    #[serde(default)]
     pub owner: Option<String>,
     /// Target date.
-    #[serde(default)]
     pub target_date: Option<NaiveDate>,
     /// How it is measured.
-    #[serde(default)]
     pub measure: Option<String>,
 }
 
@@ -709,13 +637,10 @@ pub enum RecommendationKind {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Recommendation {
     /// Kind.
-    #[serde(default)]
     pub kind: Option<RecommendationKind>,
     /// What is recommended (free text).
-    #[serde(default)]
     pub text: Option<String>,
     /// The equipment request it led to, if any.
-    #[serde(default)]
     pub linked_request_id: Option<Uuid>,
 }
 
@@ -729,7 +654,6 @@ pub struct SectionI {
     #[serde(default, with = "item_list")]
     pub recommendations: Vec<Item<Recommendation>>,
     /// Next review (`HV-I-REVIEW`).
-    #[serde(default)]
     pub next_review_on: Option<NaiveDate>,
 }
 
@@ -737,10 +661,8 @@ pub struct SectionI {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SectionJ {
     /// The signature.
-    #[serde(default)]
     pub signature: Option<Signature>,
     /// The countersignature an AP's signature needs.
-    #[serde(default)]
     pub countersignature: Option<Countersignature>,
     /// Addenda after signing.
     #[serde(default, with = "item_list")]

@@ -26,46 +26,33 @@ pub struct Child {
     pub envelope: Envelope,
     /// Ten digits without spaces (`CH-NHS-FORMAT`, `CH-NHS-CHECK`, `CH-NHS-PATTERN`);
     /// shown `943 476 5919`.
-    #[serde(default)]
     pub nhs_number: Option<String>,
     /// True only once the number has been traced nationally.
     #[serde(default)]
     pub nhs_number_verified: bool,
     /// Given name, 1–100 characters.
-    #[serde(default)]
     pub given_name: Option<String>,
     /// Family name, 1–100 characters.
-    #[serde(default)]
     pub family_name: Option<String>,
     /// The name the child likes to be called, optional.
-    #[serde(default)]
     pub preferred_name: Option<String>,
     /// Date of birth: not in the future, at most 26 years ago (WARN above age 19).
-    #[serde(default)]
     pub date_of_birth: Option<NaiveDate>,
     /// FHIR administrative gender.
-    #[serde(default)]
     pub gender: Option<Gender>,
     /// GP practice name, optional.
-    #[serde(default)]
     pub gp_practice_name: Option<String>,
     /// GP practice code, optional.
-    #[serde(default)]
     pub gp_practice_code: Option<String>,
     /// Where the GP practice is (`H-ELIG-GP`).
-    #[serde(default)]
     pub gp_area: Option<GpArea>,
     /// The child's education setting (`H-ELIG-AGE`).
-    #[serde(default)]
     pub education_setting: Option<EducationSetting>,
     /// School name, optional.
-    #[serde(default)]
     pub school_name: Option<String>,
     /// Home address.
-    #[serde(default)]
     pub address: Option<Address>,
     /// The local authority the child lives in (read by `sc_require_luton_residence`).
-    #[serde(default)]
     pub local_authority: Option<LocalAuthority>,
     /// Carers (at least one is needed to sign an assessment).
     #[serde(default, with = "item_list")]
@@ -80,16 +67,13 @@ pub struct Child {
     #[serde(default, with = "item_list")]
     pub alerts: Vec<Item<Alert>>,
     /// Consent to share information.
-    #[serde(default)]
     pub info_sharing_consent: Option<InfoSharingConsent>,
     /// Date of death, if the child has died (DOB ≤ d ≤ today; drives retention).
-    #[serde(default)]
     pub deceased_on: Option<NaiveDate>,
     /// Visits and their outcomes (DOMAIN.md §3.7, `CH-VISIT-MISSED`).
     #[serde(default, with = "item_list")]
     pub visits: Vec<Item<Visit>>,
     /// Safeguarding status and the allocated social worker (§3.7), on every record's banner.
-    #[serde(default)]
     pub safeguarding: Option<Safeguarding>,
     /// Safeguarding concerns raised: what, to whom, when, reference (§3.7).
     #[serde(default, with = "item_list")]
@@ -241,10 +225,8 @@ pub struct Address {
     #[serde(default)]
     pub lines: Vec<String>,
     /// Town.
-    #[serde(default)]
     pub town: Option<String>,
     /// Postcode, e.g. `LU1 2AB`.
-    #[serde(default)]
     pub postcode: Option<String>,
 }
 
@@ -272,19 +254,14 @@ pub enum CarerRelationship {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Carer {
     /// Name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Relationship to the child.
-    #[serde(default)]
     pub relationship: Option<CarerRelationship>,
     /// Whether they hold parental responsibility.
-    #[serde(default)]
     pub parental_responsibility: Option<bool>,
     /// Whether they live with the child.
-    #[serde(default)]
     pub lives_with_child: Option<bool>,
     /// Phone number.
-    #[serde(default)]
     pub phone: Option<String>,
 }
 
@@ -292,16 +269,12 @@ pub struct Carer {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Sibling {
     /// Given name.
-    #[serde(default)]
     pub given_name: Option<String>,
     /// Date of birth.
-    #[serde(default)]
     pub date_of_birth: Option<NaiveDate>,
     /// Whether they live with the child.
-    #[serde(default)]
     pub lives_with_child: Option<bool>,
     /// Their own needs, as they bear on the child's care.
-    #[serde(default)]
     pub needs_note: Option<String>,
 }
 
@@ -331,13 +304,10 @@ pub struct WeightEntry {
     /// When it was measured (local date).
     pub measured_on: NaiveDate,
     /// The user who measured or recorded it.
-    #[serde(default)]
     pub measured_by: Option<Uuid>,
     /// Where it came from.
-    #[serde(default)]
     pub source: Option<WeightSource>,
     /// The record it was taken for (risk assessment, equipment request…), if any.
-    #[serde(default)]
     pub source_record_id: Option<RecordId>,
 }
 
@@ -383,9 +353,7 @@ pub struct InfoSharingConsent {
     /// The answer.
     pub answer: ConsentAnswer,
     /// Who gave (or refused) it.
-    #[serde(default)]
     pub given_by: Option<String>,
     /// When.
-    #[serde(default)]
     pub on: Option<NaiveDate>,
 }

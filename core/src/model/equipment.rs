@@ -20,22 +20,17 @@ pub struct EquipmentRequest {
     #[serde(flatten)]
     pub envelope: Envelope,
     /// Which service.
-    #[serde(default)]
     pub service: Option<Service>,
     /// Category (decides approval tier and required measurements).
-    #[serde(default)]
     pub category: Option<Category>,
     /// What is requested.
     #[serde(default, with = "item_list")]
     pub items: Vec<Item<RequestItem>>,
     /// Clinical justification (free text).
-    #[serde(default)]
     pub clinical_justification: Option<String>,
     /// The home-visit assessment behind it.
-    #[serde(default)]
     pub assessment_id: Option<Uuid>,
     /// The M&H risk assessment (`EQ-HOIST-RA`).
-    #[serde(default)]
     pub risk_assessment_id: Option<Uuid>,
     /// Measurements keyed by measurement key: one value per key, so two devices entering
     /// different values for one measurement give a clinical conflict at
@@ -47,34 +42,26 @@ pub struct EquipmentRequest {
     #[serde(default, with = "code_set")]
     pub adaptation_work: BTreeSet<AdaptationWork>,
     /// Estimated cost in pence.
-    #[serde(default)]
     pub estimated_cost_pence: Option<i64>,
     /// Priority.
-    #[serde(default)]
     pub priority: Option<Priority>,
     /// The requesting user (any role).
-    #[serde(default)]
     pub requested_by: Option<Uuid>,
     /// When requested (UTC).
-    #[serde(default)]
     pub requested_at: Option<DateTime<Utc>>,
     /// The workflow log; status derives from it.
     #[serde(default, with = "item_list")]
     pub transitions: Vec<Item<Transition>>,
     /// Order details.
-    #[serde(default)]
     pub order: Option<OrderDetails>,
     /// Delivery or installation details.
-    #[serde(default)]
     pub delivery: Option<DeliveryDetails>,
     /// Review details.
-    #[serde(default)]
     pub review: Option<ReviewDetails>,
     /// Return details.
     #[serde(default, rename = "return")]
     pub return_details: Option<ReturnDetails>,
     /// Disabled Facilities Grant details.
-    #[serde(default)]
     pub dfg: Option<DfgDetails>,
     /// Rule-breach flags (`CF-RULE-BREACH`, the root `flags` list), keyed by flag id: a
     /// transition a flag names does not count towards the status (`rules::workflow::derive`).
@@ -87,10 +74,8 @@ pub struct EquipmentRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FlagRef {
     /// The rule broken.
-    #[serde(default)]
     pub rule_id: Option<String>,
     /// The list item it names (a transition's `item_id`), as written.
-    #[serde(default)]
     pub item: Option<String>,
 }
 
@@ -268,19 +253,14 @@ pub enum Priority {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RequestItem {
     /// Description.
-    #[serde(default)]
     pub description: Option<String>,
     /// Make.
-    #[serde(default)]
     pub make: Option<String>,
     /// Model.
-    #[serde(default)]
     pub model: Option<String>,
     /// Size.
-    #[serde(default)]
     pub size: Option<String>,
     /// Quantity (1–10; usually 1–4).
-    #[serde(default)]
     pub quantity: Option<i64>,
 }
 
@@ -355,10 +335,8 @@ pub struct Measurement {
     /// Value in the key's stored unit.
     pub value: i64,
     /// When measured.
-    #[serde(default)]
     pub measured_on: Option<NaiveDate>,
     /// Who measured.
-    #[serde(default)]
     pub measured_by: Option<Uuid>,
 }
 
@@ -460,12 +438,10 @@ pub struct Supersession {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transition {
     /// The state left; `None` for creation (W1).
-    #[serde(default)]
     pub from: Option<Status>,
     /// The state entered.
     pub to: Status,
     /// The transition this one follows (`None` for W1).
-    #[serde(default)]
     pub follows: Option<Uuid>,
     /// Who.
     pub user_id: Uuid,
@@ -476,31 +452,22 @@ pub struct Transition {
     /// When (UTC).
     pub at: DateTime<Utc>,
     /// Question, answer, decline, cancel or DFG-decline reason.
-    #[serde(default)]
     pub reason: Option<String>,
     /// The event's date (order, delivery, installation, review, return, DFG decision).
-    #[serde(default)]
     pub event_date: Option<NaiveDate>,
     /// W7: supplier.
-    #[serde(default)]
     pub supplier: Option<String>,
     /// W7: order reference.
-    #[serde(default)]
     pub order_ref: Option<String>,
     /// W9: contractor.
-    #[serde(default)]
     pub contractor: Option<String>,
     /// W10: review outcome.
-    #[serde(default)]
     pub outcome: Option<ReviewOutcome>,
     /// W11: condition on return.
-    #[serde(default)]
     pub condition: Option<String>,
     /// W16: housing-authority reference.
-    #[serde(default)]
     pub housing_authority_ref: Option<String>,
     /// Set when an approver chose another concurrent transition (`CF-STATUS`).
-    #[serde(default)]
     pub superseded: Option<Supersession>,
 }
 
@@ -508,13 +475,10 @@ pub struct Transition {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OrderDetails {
     /// Supplier.
-    #[serde(default)]
     pub supplier: Option<String>,
     /// Order reference.
-    #[serde(default)]
     pub order_ref: Option<String>,
     /// Order date.
-    #[serde(default)]
     pub ordered_on: Option<NaiveDate>,
 }
 
@@ -522,13 +486,10 @@ pub struct OrderDetails {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DeliveryDetails {
     /// Delivery date.
-    #[serde(default)]
     pub delivered_on: Option<NaiveDate>,
     /// Installation or completion date.
-    #[serde(default)]
     pub installed_on: Option<NaiveDate>,
     /// Contractor.
-    #[serde(default)]
     pub contractor: Option<String>,
 }
 
@@ -536,10 +497,8 @@ pub struct DeliveryDetails {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ReviewDetails {
     /// Review date.
-    #[serde(default)]
     pub reviewed_on: Option<NaiveDate>,
     /// Outcome.
-    #[serde(default)]
     pub outcome: Option<ReviewOutcome>,
 }
 
@@ -547,10 +506,8 @@ pub struct ReviewDetails {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ReturnDetails {
     /// Return date.
-    #[serde(default)]
     pub returned_on: Option<NaiveDate>,
     /// Condition.
-    #[serde(default)]
     pub condition: Option<String>,
 }
 
@@ -568,18 +525,13 @@ pub enum DfgDecision {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DfgDetails {
     /// Referral date.
-    #[serde(default)]
     pub referred_on: Option<NaiveDate>,
     /// Housing-authority reference.
-    #[serde(default)]
     pub housing_authority_ref: Option<String>,
     /// Decision.
-    #[serde(default)]
     pub decision: Option<DfgDecision>,
     /// Decision date.
-    #[serde(default)]
     pub decision_on: Option<NaiveDate>,
     /// Reason for a decline.
-    #[serde(default)]
     pub decision_reason: Option<String>,
 }

@@ -22,13 +22,10 @@ pub struct Referral {
     #[serde(flatten)]
     pub envelope: Envelope,
     /// The service referred to.
-    #[serde(default)]
     pub service: Option<Service>,
     /// When the referral was received (DOB ≤ d ≤ today); the default triage `as_of`.
-    #[serde(default)]
     pub received_on: Option<NaiveDate>,
     /// How the referral arrived (§2.3).
-    #[serde(default)]
     pub route: Option<ReferralRoute>,
     /// Who referred.
     #[serde(default)]
@@ -38,10 +35,8 @@ pub struct Referral {
     pub reasons: BTreeSet<ReasonCode>,
     /// Health: everyday skills not in line with overall developmental abilities
     /// (`H-ELIG-NEED`).
-    #[serde(default)]
     pub functional_difficulty: Option<YesNo>,
     /// Social care: a permanent and substantial disability (`S-ELIG-DISABILITY`).
-    #[serde(default)]
     pub permanent_substantial_disability: Option<YesNo>,
     /// Social care: the kinds of disability.
     #[serde(default, with = "code_set")]
@@ -53,31 +48,23 @@ pub struct Referral {
     #[serde(default, with = "code_set")]
     pub postural_purposes: BTreeSet<SeatingPurpose>,
     /// Social care, with `behaviour_risk_home`: the risk of injury to the child or carers.
-    #[serde(default)]
     pub behaviour_risk_level: Option<RiskLevel>,
     /// Social care, with `behaviour_risk_home`: whether siblings' needs are affected.
-    #[serde(default)]
     pub siblings_needs_affected: Option<bool>,
     /// The teams that have addressed the behaviour (`S-BEHAVIOUR-GATE`).
     #[serde(default, with = "code_set")]
     pub behaviour_addressed_by: BTreeSet<BehaviourTeam>,
     /// The last eligibility evaluation, refreshed when an input changes.
-    #[serde(default)]
     pub eligibility: Option<EligibilitySnapshot>,
     /// What was done with the referral.
-    #[serde(default)]
     pub disposition: Option<Disposition>,
     /// When the episode ended (received_on ≤ d ≤ today); drives retention.
-    #[serde(default)]
     pub closed_on: Option<NaiveDate>,
     /// Why the episode ended.
-    #[serde(default)]
     pub closure_reason: Option<String>,
     /// Health: the tier of the graduated offer an accepted referral receives (`H-OFFER-TIER`).
-    #[serde(default)]
     pub outcome_tier: Option<OfferTier>,
     /// An outcome accepted outside the criteria as a recorded exception (`RK-ELIG-OVERRIDE`).
-    #[serde(default)]
     pub eligibility_override: Option<EligibilityOverride>,
 }
 
@@ -238,22 +225,16 @@ impl ReferrerRole {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Referrer {
     /// Their role (§2.3).
-    #[serde(default)]
     pub role: Option<ReferrerRole>,
     /// What the role is, for `other_professional`.
-    #[serde(default)]
     pub role_text: Option<String>,
     /// Name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Organisation.
-    #[serde(default)]
     pub organisation: Option<String>,
     /// How to contact them.
-    #[serde(default)]
     pub contact: Option<String>,
     /// Whether they know the child well (`H-REF-SOURCE`).
-    #[serde(default)]
     pub knows_child_well: Option<bool>,
 }
 
@@ -375,7 +356,6 @@ pub struct DeclinedPart {
     /// One plain sentence, starting with `[RULE-ID]`.
     pub reason: String,
     /// Where to go instead, if anywhere.
-    #[serde(default)]
     pub signpost: Option<Signpost>,
 }
 

@@ -25,25 +25,18 @@ pub struct RiskAssessment {
     #[serde(flatten)]
     pub envelope: Envelope,
     /// Assessment date; the `as_of` of the MH rules.
-    #[serde(default)]
     pub assessment_date: Option<NaiveDate>,
     /// Where the handling happens.
-    #[serde(default)]
     pub location: Option<RaLocation>,
     /// Whether hazardous handling could be avoided (`MH-AVOID`).
-    #[serde(default)]
     pub avoidance_considered: Option<AvoidanceConsidered>,
     /// The child's weight, integer tenths of a kg.
-    #[serde(default)]
     pub child_weight_kg: Option<i64>,
     /// When that weight was measured.
-    #[serde(default)]
     pub child_weight_measured_on: Option<NaiveDate>,
     /// The child's height, integer tenths of a cm.
-    #[serde(default)]
     pub child_height_cm: Option<i64>,
     /// Carers available.
-    #[serde(default)]
     pub carers_available: Option<i64>,
     /// The TILEO checklist, keyed by item code (`T1` … `O3`).
     #[serde(default)]
@@ -55,19 +48,15 @@ pub struct RiskAssessment {
     #[serde(default, with = "item_list")]
     pub lifting_equipment: Vec<Item<LiftingEquipment>>,
     /// Next review (`MH-REVIEW`).
-    #[serde(default)]
     pub review_due_on: Option<NaiveDate>,
     /// Whether the task is stopped until review (needed with an Extreme residual).
-    #[serde(default)]
     pub task_stopped_pending_review: Option<bool>,
     /// Who was trained on which task, hoist and sling (`MH-CARER-TRAINED`).
     #[serde(default, with = "item_list")]
     pub carer_training: Vec<Item<CarerTraining>>,
     /// The signature.
-    #[serde(default)]
     pub signature: Option<Signature>,
     /// The countersignature an AP's signature needs.
-    #[serde(default)]
     pub countersignature: Option<Countersignature>,
     /// Addenda after signing.
     #[serde(default, with = "item_list")]
@@ -146,10 +135,8 @@ pub enum Avoidance {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AvoidanceConsidered {
     /// The decision.
-    #[serde(default)]
     pub decision: Option<Avoidance>,
     /// Why (free text).
-    #[serde(default)]
     pub text: Option<String>,
 }
 
@@ -233,10 +220,8 @@ impl TileoItem {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TileoAnswer {
     /// Whether the hazard is present.
-    #[serde(default)]
     pub hazard_present: Option<YesNo>,
     /// Notes; required when the hazard is present.
-    #[serde(default)]
     pub notes: Option<String>,
 }
 
@@ -323,10 +308,8 @@ pub enum SlingType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RiskRating {
     /// 1 rare … 5 almost certain.
-    #[serde(default)]
     pub likelihood: Option<i64>,
     /// 1 negligible … 5 catastrophic.
-    #[serde(default)]
     pub severity: Option<i64>,
 }
 
@@ -360,10 +343,8 @@ pub enum ControlKind {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Control {
     /// Kind.
-    #[serde(default)]
     pub kind: Option<ControlKind>,
     /// Detail (free text).
-    #[serde(default)]
     pub text: Option<String>,
 }
 
@@ -371,43 +352,31 @@ pub struct Control {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Task {
     /// From where.
-    #[serde(default)]
     pub from: Option<Place>,
     /// To where.
-    #[serde(default)]
     pub to: Option<Place>,
     /// How.
-    #[serde(default)]
     pub method: Option<Method>,
     /// Carers required (0–4).
-    #[serde(default)]
     pub carers_required: Option<i64>,
     /// The hoist used: an item id of `lifting_equipment`.
-    #[serde(default)]
     pub hoist_id: Option<Uuid>,
     /// The spreader bar used, unless the hoist's is integral.
-    #[serde(default)]
     pub spreader_bar_id: Option<Uuid>,
     /// The sling used.
-    #[serde(default)]
     pub sling_id: Option<Uuid>,
     /// Sling type.
-    #[serde(default)]
     pub sling_type: Option<SlingType>,
     /// Sling size, as on the maker's label.
-    #[serde(default)]
     pub sling_size: Option<String>,
     /// Risk before controls.
-    #[serde(default)]
     pub initial: Option<RiskRating>,
     /// Risk with controls.
-    #[serde(default)]
     pub residual: Option<RiskRating>,
     /// Controls.
     #[serde(default, with = "item_list")]
     pub controls: Vec<Item<Control>>,
     /// Notes.
-    #[serde(default)]
     pub notes: Option<String>,
 }
 
@@ -452,36 +421,26 @@ impl EquipmentKind {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct LiftingEquipment {
     /// Kind.
-    #[serde(default)]
     pub kind: Option<EquipmentKind>,
     /// Make.
-    #[serde(default)]
     pub make: Option<String>,
     /// Model.
-    #[serde(default)]
     pub model: Option<String>,
     /// Serial or asset number.
-    #[serde(default)]
     pub serial: Option<String>,
     /// Safe working load, integer tenths of a kg.
-    #[serde(default)]
     pub swl_kg: Option<i64>,
     /// For hoists: whether the spreader bar is integral (then no separate bar is referenced).
-    #[serde(default)]
     pub integral_spreader_bar: Option<bool>,
     /// Last thorough examination.
-    #[serde(default)]
     pub last_exam_on: Option<NaiveDate>,
     /// Next thorough examination due.
-    #[serde(default)]
     pub next_exam_due_on: Option<NaiveDate>,
     /// Whether the item is examined under a written scheme of examination drawn up by a
     /// competent person (LOLER), rather than at least every 6 months (`MH-LOLER-LAPSED`,
     /// `MH-LOLER-INTERVAL`).
-    #[serde(default)]
     pub written_scheme: Option<bool>,
     /// Who examined it.
-    #[serde(default)]
     pub examined_by: Option<String>,
 }
 

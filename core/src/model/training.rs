@@ -22,31 +22,22 @@ pub enum TraineeRole {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CarerTraining {
     /// The trainee's name.
-    #[serde(default)]
     pub trainee_name: Option<String>,
     /// Carer, school staff or respite staff.
-    #[serde(default)]
     pub trainee_role: Option<TraineeRole>,
     /// The task (an item id of `tasks`).
-    #[serde(default)]
     pub task_id: Option<Uuid>,
     /// The hoist (an item id of `lifting_equipment`).
-    #[serde(default)]
     pub hoist_id: Option<Uuid>,
     /// The sling (an item id of `lifting_equipment`).
-    #[serde(default)]
     pub sling_id: Option<Uuid>,
     /// Who trained them (name).
-    #[serde(default)]
     pub trained_by: Option<String>,
     /// When.
-    #[serde(default)]
     pub trained_on: Option<NaiveDate>,
     /// Whether they were found competent.
-    #[serde(default)]
     pub competent: Option<bool>,
     /// When the training is reviewed.
-    #[serde(default)]
     pub review_due_on: Option<NaiveDate>,
 }
 

@@ -38,37 +38,26 @@ impl VisitOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Visit {
     /// The planned date.
-    #[serde(default)]
     pub planned_on: Option<NaiveDate>,
     /// The planned time, optional.
-    #[serde(default)]
     pub planned_time: Option<ClockTime>,
     /// Where.
-    #[serde(default)]
     pub place: Option<VisitLocation>,
     /// The visiting user.
-    #[serde(default)]
     pub visitor_id: Option<Uuid>,
     /// The visitor's name as shown.
-    #[serde(default)]
     pub visitor_name: Option<String>,
     /// What happened; empty while the visit is only planned.
-    #[serde(default)]
     pub outcome: Option<VisitOutcome>,
     /// Why the child was not seen (free text).
-    #[serde(default)]
     pub reason: Option<String>,
     /// The follow-up taken (free text).
-    #[serde(default)]
     pub follow_up: Option<String>,
     /// The home-visit assessment of a seen visit.
-    #[serde(default)]
     pub assessment_id: Option<Uuid>,
     /// Who recorded the outcome.
-    #[serde(default)]
     pub recorded_by: Option<Uuid>,
     /// When the outcome was recorded (UTC).
-    #[serde(default)]
     pub recorded_at: Option<DateTime<Utc>>,
 }
 
@@ -92,16 +81,12 @@ pub enum SafeguardingStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SocialWorker {
     /// Name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Team.
-    #[serde(default)]
     pub team: Option<String>,
     /// Phone.
-    #[serde(default)]
     pub phone: Option<String>,
     /// Email.
-    #[serde(default)]
     pub email: Option<String>,
 }
 
@@ -109,13 +94,10 @@ pub struct SocialWorker {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Safeguarding {
     /// The status; `None` is shown as unknown.
-    #[serde(default)]
     pub status: Option<SafeguardingStatus>,
     /// The local authority a looked-after child is looked after by.
-    #[serde(default)]
     pub looked_after_by: Option<String>,
     /// The allocated social worker.
-    #[serde(default)]
     pub social_worker: Option<SocialWorker>,
 }
 
@@ -138,21 +120,15 @@ pub enum RaisedWith {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SafeguardingConcern {
     /// What the concern is.
-    #[serde(default)]
     pub concern: Option<String>,
     /// To whom it was raised.
-    #[serde(default)]
     pub raised_with: Option<RaisedWith>,
     /// The person or team, by name.
-    #[serde(default)]
     pub raised_with_name: Option<String>,
     /// When.
-    #[serde(default)]
     pub raised_on: Option<NaiveDate>,
     /// The reference the receiving team gave.
-    #[serde(default)]
     pub reference: Option<String>,
     /// The visit (item id) during which it was raised, if any.
-    #[serde(default)]
     pub visit_id: Option<Uuid>,
 }

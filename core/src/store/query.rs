@@ -81,7 +81,7 @@ impl CaseloadEntry {
 }
 
 fn record_id(s: &str) -> rusqlite::Result<RecordId> {
-    s.parse().map_err(|e: Error| {
+    s.parse().map_err(|e: crate::ids::IdError| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })
 }

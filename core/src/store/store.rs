@@ -1452,7 +1452,7 @@ impl Store {
 fn all_ids(conn: &Connection) -> Result<Vec<RecordId>> {
     let mut stmt = conn.prepare("SELECT id FROM documents ORDER BY id").sql()?;
     let rows = stmt.query_map([], |r| r.get::<_, String>(0)).sql()?;
-    rows.map(|r| r.sql().and_then(|s| s.parse::<RecordId>()))
+    rows.map(|r| r.sql().and_then(|s| Ok(s.parse::<RecordId>()?)))
         .collect()
 }
 
