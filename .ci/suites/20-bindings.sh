@@ -38,6 +38,23 @@ if JVM=1 OUT=gen bash bindings/generate.sh >"$LOG/generate.log" 2>&1; then
   PASS=$((PASS + ${pp:-0})); FAIL=$((FAIL + ${pf:-0}))
   if [ "${pp:-0}" -eq 0 ] && [ "${pf:-0}" -eq 0 ]; then bad "pytest ran no test"; fi
 
+  # Every String of the exported API is classified (bindings/string-api.txt); a new one fails
+  # until it is listed, so a code list cannot slip in as a string. The check must catch one.
+  GEN_KT=gen/kotlin/app/homevisit/core/homevisit_ffi.kt
+  if python3 bindings/tools/string_api_check.py "$GEN_KT" bindings/string-api.txt >"$LOG/string-api.log" 2>&1; then
+    ok "exported Strings classified: $(tail -1 "$LOG/string-api.log")"
+  else
+    head -20 "$LOG/string-api.log"; bad "exported Strings classified (bindings/string-api.txt)"
+  fi
+  STRING_PROBE=$(mktemp)
+  sed 's/^data class RiskScore (/data class RiskScore (\n    var `category`: kotlin.String,/' "$GEN_KT" >"$STRING_PROBE"
+  if python3 bindings/tools/string_api_check.py "$STRING_PROBE" bindings/string-api.txt 2>&1 | grep -q 'RiskScore.category'; then
+    ok "string api check catches a new String field"
+  else
+    bad "string api check catches a new String field"
+  fi
+  rm -f "$STRING_PROBE"
+
   # Swift: tree-sitter parse of the generated bindings (TOOLCHAIN.md §6).
   if "$PY" tests/swift/swift_syntax_check.py $(find gen/swift -name '*.swift') >"$LOG/swift-gen.log" 2>&1; then
     ok "swift syntax: generated bindings"

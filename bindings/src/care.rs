@@ -25,20 +25,6 @@ use crate::{
     types::{parse_date, parse_id, truncate, HistoryItem},
 };
 
-macro_rules! mirror_enum {
-    ($(#[$m:meta])* $name:ident => $core:ty { $($(#[$vm:meta])* $v:ident),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-        pub enum $name { $($(#[$vm])* $v),+ }
-        impl From<$name> for $core {
-            fn from(x: $name) -> Self { match x { $($name::$v => <$core>::$v),+ } }
-        }
-        impl From<$core> for $name {
-            fn from(x: $core) -> Self { match x { $(<$core>::$v => $name::$v),+ } }
-        }
-    };
-}
-
 mirror_enum! {
     /// What happened at a planned visit (§3.7).
     VisitOutcome => CoreOutcome {

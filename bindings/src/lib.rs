@@ -7,6 +7,23 @@
 
 uniffi::setup_scaffolding!();
 
+/// An FFI enum with the same variants as a core enum, and the conversions both ways.
+macro_rules! mirror_enum {
+    ($(#[$m:meta])* $name:ident => $core:ty { $($(#[$vm:meta])* $v:ident),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+        pub enum $name { $($(#[$vm])* $v),+ }
+        impl From<$name> for $core {
+            fn from(x: $name) -> Self { match x { $($name::$v => <$core>::$v),+ } }
+        }
+        impl From<$core> for $name {
+            fn from(x: $core) -> Self { match x { $(<$core>::$v => $name::$v),+ } }
+        }
+    };
+}
+
+pub mod codes;
+
 pub mod audit;
 pub mod care;
 pub mod error;

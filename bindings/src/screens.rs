@@ -15,6 +15,7 @@ use homevisit_core::{
 };
 
 use crate::{
+    codes::RiskBand,
     error::{FfiResult, HomeVisitError},
     store::Store,
     types::{parse_id, ValidationIssue},
@@ -25,8 +26,8 @@ use crate::{
 pub struct RiskScore {
     /// Likelihood × severity, 1–25.
     pub score: i64,
-    /// `low`, `moderate`, `high` or `extreme`.
-    pub band: String,
+    /// The band the score falls in.
+    pub band: RiskBand,
     /// `Low`, `Moderate`, `High` or `Extreme`.
     pub label: String,
 }
@@ -40,7 +41,7 @@ pub fn risk_score(likelihood: i64, severity: i64) -> FfiResult<RiskScore> {
     let band = mh::band(score).unwrap_or(mh::Band::Extreme);
     Ok(RiskScore {
         score,
-        band: band.code().to_owned(),
+        band: band.into(),
         label: band.label().to_owned(),
     })
 }

@@ -7,12 +7,7 @@ use std::sync::Arc;
 use homevisit_core::{
     doc::FieldAmendment,
     model::visit::SafeguardingStatus as CoreSgStatus,
-    model::{
-        common::Schema,
-        equipment::{Category, Status},
-        referral::EligibilityOutcome,
-        user::Actor,
-    },
+    model::{common::Schema, equipment::Status, referral::EligibilityOutcome, user::Actor},
     records::{Records, SystemClock},
     rules::visits::missed_visit_message,
     rules::{config::RulesConfig, workflow::TransitionInput},
@@ -22,6 +17,7 @@ use serde_json::Value as Json;
 
 use crate::{
     care::SafeguardingStatus,
+    codes::{EligibilityDecision, EquipmentCategory},
     error::{FfiResult, HomeVisitError},
     observe::{
         CaseloadObserver, Dispatcher, ObserverHandle, Observers, RecordObserver, SyncStatusObserver,
@@ -225,8 +221,8 @@ pub struct DeclinedPartInfo {
 /// An eligibility outcome (DOMAIN.md §2.2), flattened for the apps.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Eligibility {
-    /// `eligible`, `not_eligible` or `needs_information`.
-    pub outcome: String,
+    /// What was decided.
+    pub outcome: EligibilityDecision,
     /// Failing rules in canonical order.
     pub rule_ids: Vec<String>,
     /// One sentence per failing rule.
@@ -269,7 +265,7 @@ impl From<EligibilityOutcome> for Eligibility {
         };
         match o {
             EligibilityOutcome::Eligible { declined_parts } => Self {
-                outcome: "eligible".into(),
+                outcome: EligibilityDecision::Eligible,
                 rule_ids: vec![],
                 reasons: vec![],
                 signpost: vec![],
@@ -282,7 +278,7 @@ impl From<EligibilityOutcome> for Eligibility {
                 signpost,
                 declined_parts,
             } => Self {
-                outcome: "not_eligible".into(),
+                outcome: EligibilityDecision::NotEligible,
                 rule_ids,
                 reasons,
                 signpost: signpost.iter().map(code).collect(),
@@ -293,7 +289,7 @@ impl From<EligibilityOutcome> for Eligibility {
                 missing,
                 declined_parts,
             } => Self {
-                outcome: "needs_information".into(),
+                outcome: EligibilityDecision::NeedsInformation,
                 rule_ids: vec![],
                 reasons: vec![],
                 signpost: vec![],
@@ -455,19 +451,17 @@ impl Store {
         Ok(id.to_string())
     }
 
-    /// Creates an equipment request (`category` as DOMAIN.md spells it, e.g.
-    /// `specialist_seating`; `wheelchair` is refused with `S-WHEELCHAIR`).
+    /// Creates an equipment request; `Wheelchair` is refused with `S-WHEELCHAIR`.
     pub fn create_equipment_request(
         &self,
         child_id: String,
         service: Service,
-        category: String,
+        category: EquipmentCategory,
     ) -> FfiResult<String> {
-        let category: Category = from_code("equipment category", &category)?;
         let id = self.records.create_equipment_request(
             parse_id(&child_id)?,
             service.into(),
-            category,
+            category.into(),
         )?;
         Ok(id.to_string())
     }

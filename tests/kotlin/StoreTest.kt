@@ -78,7 +78,7 @@ class StoreTest {
         ap.setField(assessment, "sections.D.entrance_steps.count", FieldValue.Integer(3L))
         val ra = ap.createRiskAssessment(child)
         ap.setField(ra, "child_weight_kg", FieldValue.Decimal("32.4"))
-        val req = ap.createEquipmentRequest(child, Service.HEALTH, "specialist_seating")
+        val req = ap.createEquipmentRequest(child, Service.HEALTH, EquipmentCategory.SPECIALIST_SEATING)
         ap.setField(req, "measurements.hip_width_mm.value", FieldValue.Integer(280L))
         // SAF-UNIT: 35 (cm typed into a mm field) is kept and flagged FLD-HARD.
         ap.setField(req, "measurements.lower_leg_length_mm.value", FieldValue.Integer(35L))
@@ -97,7 +97,7 @@ class StoreTest {
         val path = newPath()
         val ap = Store.create(path, key, identity(Role.AP))
         val child = ap.createChild("Lee", "Brown", "2015-02-01")
-        val req = ap.createEquipmentRequest(child, Service.HEALTH, "bathing_aids")
+        val req = ap.createEquipmentRequest(child, Service.HEALTH, EquipmentCategory.BATHING_AIDS)
         try {
             ap.transition(req, "approved", TransitionDetails())
             fail("an AP must not approve")
@@ -119,7 +119,7 @@ class StoreTest {
             assertEquals("EQ-ROLE", e.ruleId)
         }
         try {
-            ap.createEquipmentRequest(child, Service.HEALTH, "wheelchair")
+            ap.createEquipmentRequest(child, Service.HEALTH, EquipmentCategory.WHEELCHAIR)
             fail("wheelchairs are refused")
         } catch (e: HomeVisitException.NotPermitted) {
             assertEquals("S-WHEELCHAIR", e.ruleId)

@@ -54,18 +54,18 @@ def test_main_flow_child_records_validation_and_workflow(path):
     with pytest.raises(hv.HomeVisitError.InvalidInput) as e:
         ap.set_field(ra, "child_weight_kg", hv.FieldValue.DECIMAL("32.45"))
     assert e.value.rule_id == "FLD-FORMAT"
-    req = ap.create_equipment_request(child, hv.Service.HEALTH, "bathing_aids")
+    req = ap.create_equipment_request(child, hv.Service.HEALTH, hv.EquipmentCategory.BATHING_AIDS)
     ap.set_field(req, "measurements.bath_rim_height_mm.value", hv.FieldValue.INTEGER(1500))
     issues = ap.validate(req, False)
     assert any(i.rule_id == "FLD-HARD" and "bath_rim_height_mm" in i.path for i in issues), issues
     with pytest.raises(hv.HomeVisitError.NotPermitted) as e:
-        ap.create_equipment_request(child, hv.Service.HEALTH, "wheelchair")
+        ap.create_equipment_request(child, hv.Service.HEALTH, hv.EquipmentCategory.WHEELCHAIR)
     assert e.value.rule_id == "S-WHEELCHAIR"
     referral = ap.create_referral(child, hv.Service.HEALTH)
     ap.set_field(referral, "referrer.role", hv.FieldValue.TEXT("parent_carer"))
     ap.set_field(referral, "route", hv.FieldValue.TEXT("self_or_family"))
     outcome = ap.evaluate_eligibility(referral, "2025-11-03")
-    assert outcome.outcome == "not_eligible"
+    assert outcome.outcome == hv.EligibilityDecision.NOT_ELIGIBLE
     assert outcome.rule_ids[0] == "H-REF-SOURCE"
     assert "ask_professional_to_refer" in outcome.signpost
     assert [c.child_id for c in ap.search("943 476 5919")] == [child]

@@ -113,7 +113,7 @@ public final class HomeVisit: SyncTrigger, @unchecked Sendable {
     public func createRiskAssessment(childId: String) async throws -> String {
         try await io { try $0.createRiskAssessment(childId: childId) }
     }
-    public func createEquipmentRequest(childId: String, service: Service, category: String) async throws -> String {
+    public func createEquipmentRequest(childId: String, service: Service, category: EquipmentCategory) async throws -> String {
         try await io { try $0.createEquipmentRequest(childId: childId, service: service, category: category) }
     }
 

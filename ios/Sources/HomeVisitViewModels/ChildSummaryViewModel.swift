@@ -76,6 +76,15 @@ public enum EligibilityOutcome: String, Sendable {
     }
 
     public static func of(_ code: String) -> EligibilityOutcome? { EligibilityOutcome(rawValue: code) }
+
+    /// The card's outcome for the core's decision.
+    public static func of(_ decision: EligibilityDecision) -> EligibilityOutcome {
+        switch decision {
+        case .eligible: return .eligible
+        case .notEligible: return .notEligible
+        case .needsInformation: return .needsInformation
+        }
+    }
 }
 
 /// A failing rule or a declined part: rule ID, sentence, and where to go instead.
@@ -236,7 +245,7 @@ public final class ChildSummaryViewModel: ViewModel<ChildSummaryState> {
 
     /// A new equipment request; `wheelchair` is refused with `S-WHEELCHAIR`.
     @discardableResult
-    public func createEquipmentRequest(_ service: Service, category: String) -> Task<Void, Never> {
+    public func createEquipmentRequest(_ service: Service, category: EquipmentCategory) -> Task<Void, Never> {
         create { try await self.hv.createEquipmentRequest(childId: self.childId, service: service, category: category) }
     }
 

@@ -69,7 +69,7 @@ public struct RatingUi: Equatable, Sendable {
     public let likelihood: Int64?
     public let severity: Int64?
     public let score: Int64?
-    public let band: String?
+    public let band: RiskBand?
     public let bandLabel: String?
 }
 
@@ -145,7 +145,7 @@ public struct TrainingRow: Equatable, Identifiable, Sendable {
 
 /// - `fields`: the scalar fields (date, location, weight and its date, height, carers, review
 ///   date, task stopped).
-/// - `overallBand`: the band of the highest residual score (`low`…`extreme`).
+/// - `overallBand`: the band of the highest residual score (`.low`…`.extreme`).
 /// - `swlIssues`: every `MH-SWL`/`MH-SWL-MARGIN` issue, for the summary banner.
 /// - `canSign`: nothing blocks signing.
 public struct RiskAssessmentState: ScreenState {
@@ -158,7 +158,7 @@ public struct RiskAssessmentState: ScreenState {
     public var equipment: [EquipmentRow] = []
     public var training: [TrainingRow] = []
     public var trainingIssues: [IssueRow] = []
-    public var overallBand: String?
+    public var overallBand: RiskBand?
     public var issues: [IssueRow] = []
     public var swlIssues: [IssueRow] = []
     public var canSign: Bool = false

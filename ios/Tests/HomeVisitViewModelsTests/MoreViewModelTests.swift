@@ -48,8 +48,8 @@ final class RiskAndSignOffTests: XCTestCase {
         XCTAssertEqual(row.swl?.ruleId, "MH-SWL")
         // The matrix: 3×3 = 9 High initially, 2×3 = 6 Moderate residual (MH-SCORE).
         XCTAssertEqual(row.initial.score, 9)
-        XCTAssertEqual(row.initial.band, "high")
-        XCTAssertEqual(row.residual.band, "moderate")
+        XCTAssertEqual(row.initial.band, .high)
+        XCTAssertEqual(row.residual.band, .moderate)
         XCTAssertFalse(vm.state.canSign)
         await vm.sign().value
         XCTAssertEqual(vm.state.error?.kind, .validation)

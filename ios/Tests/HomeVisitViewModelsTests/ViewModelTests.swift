@@ -102,7 +102,7 @@ final class EquipmentAndSignOffTests: XCTestCase {
     func testApEntersMeasurementsSubmitsAndCannotApprove() async throws {
         let ap = try await createStore(try newStorePath(), identity(.ap))
         let child = try await ap.createChild(givenName: "Sam", familyName: "Jones", dateOfBirth: "2012-01-20")
-        let req = try await ap.createEquipmentRequest(childId: child, service: .health, category: "bathing_aids")
+        let req = try await ap.createEquipmentRequest(childId: child, service: .health, category: .bathingAids)
         let vm = EquipmentRequestViewModel(hv: ap, recordId: req)
         _ = try await awaitState(vm, "loaded") { !$0.loading && !$0.status.isEmpty }
         XCTAssertEqual(vm.state.status, "draft")

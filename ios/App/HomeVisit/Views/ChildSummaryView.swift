@@ -8,7 +8,7 @@ import SwiftUI
 struct ChildSummaryView: View {
     @EnvironmentObject private var router: Router
     @StateObject private var model: ChildSummaryViewModel
-    @State private var newRequestCategory = "specialist_seating"
+    @State private var newRequestCategory: EquipmentCategory = .specialistSeating
     @State private var service: Service = .health
     @State private var creating: RecordKind?
 
@@ -16,9 +16,9 @@ struct ChildSummaryView: View {
         _model = StateObject(wrappedValue: ChildSummaryViewModel(hv: hv, childId: childId))
     }
 
-    static let categories = [
-        "specialist_seating", "bathing_aids", "toileting_aids", "standing_frames", "beds_cots",
-        "hoists_slings", "minor_adaptation", "major_adaptation", "other",
+    static let categories: [EquipmentCategory] = [
+        .specialistSeating, .bathingAids, .toiletingAids, .standingFrames, .bedsCots,
+        .hoistsSlings, .minorAdaptation, .majorAdaptation, .other,
     ]
 
     var body: some View {
@@ -60,7 +60,7 @@ struct ChildSummaryView: View {
                 }
                 HStack {
                     Picker("Equipment", selection: $newRequestCategory) {
-                        ForEach(Self.categories, id: \.self) { Text(readable($0)).tag($0) }
+                        ForEach(Self.categories, id: \.self) { Text(categoryName($0)).tag($0) }
                     }
                     Button("Request") {
                         creating = .equipmentRequest

@@ -225,6 +225,22 @@ struct BlockersSection: View {
 }
 
 /// A code as a person reads it: `needs_trunk_support` → `needs trunk support`.
+/// An equipment category as the picker lists it.
+func categoryName(_ c: EquipmentCategory) -> String {
+    switch c {
+    case .specialistSeating: return "specialist seating"
+    case .bathingAids: return "bathing aids"
+    case .toiletingAids: return "toileting aids"
+    case .standingFrames: return "standing frames"
+    case .bedsCots: return "beds, cots"
+    case .hoistsSlings: return "hoists, slings"
+    case .minorAdaptation: return "minor adaptation"
+    case .majorAdaptation: return "major adaptation"
+    case .other: return "other"
+    case .wheelchair: return "wheelchair"
+    }
+}
+
 func readable(_ code: String?) -> String {
     guard let code, !code.isEmpty else { return "—" }
     return code.replacingOccurrences(of: "_", with: " ")

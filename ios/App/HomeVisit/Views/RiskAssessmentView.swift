@@ -30,7 +30,7 @@ struct RiskAssessmentView: View {
                 HStack {
                     Text("Overall risk")
                     Spacer()
-                    Text(readable(model.state.overallBand).capitalized).bold().foregroundStyle(bandColor(model.state.overallBand))
+                    Text(bandName(model.state.overallBand)).bold().foregroundStyle(bandColor(model.state.overallBand))
                 }
                 ForEach(model.state.swlIssues, id: \.self) { issue in
                     IssueLine(issue: issue, acknowledge: model.state.readOnly ? nil : { acknowledging = $0 })
@@ -128,13 +128,23 @@ struct RiskAssessmentView: View {
     }
 }
 
-func bandColor(_ band: String?) -> Color {
+func bandColor(_ band: RiskBand?) -> Color {
     switch band {
-    case "low": return .green
-    case "moderate": return .yellow
-    case "high": return .orange
-    case "extreme": return .red
-    default: return .secondary
+    case .low: return .green
+    case .moderate: return .yellow
+    case .high: return .orange
+    case .extreme: return .red
+    case nil: return .secondary
+    }
+}
+
+func bandName(_ band: RiskBand?) -> String {
+    switch band {
+    case .low: return "Low"
+    case .moderate: return "Moderate"
+    case .high: return "High"
+    case .extreme: return "Extreme"
+    case nil: return "—"
     }
 }
 

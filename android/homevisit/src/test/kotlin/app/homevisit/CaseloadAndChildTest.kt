@@ -3,6 +3,7 @@
 package app.homevisit
 
 import app.homevisit.core.FieldValue
+import app.homevisit.core.EquipmentCategory
 import app.homevisit.core.Role
 import app.homevisit.core.Service
 import app.homevisit.presenters.CaseloadFilter
@@ -104,7 +105,7 @@ class CaseloadAndChildTest {
         assertEquals(emptyList<Any>(), eligible.eligibility.single().reasons)
 
         // A request for a wheelchair is refused with its rule ID (S-WHEELCHAIR).
-        p.createEquipmentRequest(Service.HEALTH, "wheelchair").join()
+        p.createEquipmentRequest(Service.HEALTH, EquipmentCategory.WHEELCHAIR).join()
         assertEquals("S-WHEELCHAIR", p.state.value.error?.ruleId)
         p.close()
         ot.close()

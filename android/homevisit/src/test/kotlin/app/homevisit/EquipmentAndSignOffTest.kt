@@ -4,6 +4,7 @@
 package app.homevisit
 
 import app.homevisit.core.Role
+import app.homevisit.core.EquipmentCategory
 import app.homevisit.core.Service
 import app.homevisit.core.Severity
 import app.homevisit.core.SignState
@@ -26,7 +27,7 @@ class EquipmentAndSignOffTest {
         val team = UUID.randomUUID().toString()
         val ap = createStore(path, identity(Role.AP, team))
         val child = ap.createChild("Sam", "Jones", "2012-01-20")
-        val req = ap.createEquipmentRequest(child, Service.HEALTH, "bathing_aids")
+        val req = ap.createEquipmentRequest(child, Service.HEALTH, EquipmentCategory.BATHING_AIDS)
         val p = EquipmentRequestPresenter(ap, req, scope)
         p.state.await("loaded") { !it.loading && it.status.isNotEmpty() }
         assertEquals("draft", p.state.value.status)

@@ -3,6 +3,7 @@
 package app.homevisit
 
 import app.homevisit.core.Role
+import app.homevisit.core.RiskBand
 import app.homevisit.core.Service
 import app.homevisit.core.TraineeRole
 import app.homevisit.core.Severity
@@ -131,9 +132,9 @@ class FormsTest {
         assertTrue(swl.text, swl.text.startsWith("[MH-SWL]"))
         // The matrix: 3×3 = 9 High initially, 2×3 = 6 Moderate residual (MH-SCORE).
         assertEquals(9L, row.initial.score)
-        assertEquals("high", row.initial.band)
-        assertEquals("moderate", row.residual.band)
-        assertEquals("moderate", s.overallBand)
+        assertEquals(RiskBand.HIGH, row.initial.band)
+        assertEquals(RiskBand.MODERATE, row.residual.band)
+        assertEquals(RiskBand.MODERATE, s.overallBand)
         assertFalse(s.canSign)
 
         p.sign().join()

@@ -3,6 +3,7 @@
 package app.homevisit
 
 import app.homevisit.core.FieldValue
+import app.homevisit.core.EquipmentCategory
 import app.homevisit.core.Role
 import app.homevisit.core.Service
 import app.homevisit.kit.ErrorKind
@@ -87,7 +88,7 @@ class KitTest {
         val hv = createStore(newStorePath(), identity(Role.AP))
         val child = hv.createChild("Lee", "Brown", "2015-02-01")
         try {
-            hv.createEquipmentRequest(child, Service.HEALTH, "wheelchair")
+            hv.createEquipmentRequest(child, Service.HEALTH, EquipmentCategory.WHEELCHAIR)
             fail("wheelchairs are refused")
         } catch (e: Exception) {
             val err = e.toUiError()

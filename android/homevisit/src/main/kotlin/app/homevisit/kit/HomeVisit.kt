@@ -3,6 +3,7 @@
 package app.homevisit.kit
 
 import app.homevisit.core.Amendment
+import app.homevisit.core.EquipmentCategory
 import app.homevisit.core.Banner
 import app.homevisit.core.CarerTrainingInput
 import app.homevisit.core.CarerTrainingItem
@@ -157,7 +158,7 @@ class HomeVisit private constructor(
     suspend fun createReferral(childId: String, service: Service): String = io { createReferral(childId, service) }
     suspend fun createAssessment(childId: String, service: Service): String = io { createAssessment(childId, service) }
     suspend fun createRiskAssessment(childId: String): String = io { createRiskAssessment(childId) }
-    suspend fun createEquipmentRequest(childId: String, service: Service, category: String): String =
+    suspend fun createEquipmentRequest(childId: String, service: Service, category: EquipmentCategory): String =
         io { createEquipmentRequest(childId, service, category) }
 
     // ---- edit ---------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 package app.homevisit.presenters
 
 import app.homevisit.core.Banner
+import app.homevisit.core.EquipmentCategory
+import app.homevisit.core.EligibilityDecision
 import app.homevisit.core.Eligibility
 import app.homevisit.core.RecordItem
 import app.homevisit.core.Service
@@ -61,6 +63,13 @@ enum class EligibilityOutcome(val code: String, val label: String) {
 
     companion object {
         fun of(code: String): EligibilityOutcome? = entries.firstOrNull { it.code == code }
+
+        /** The card's outcome for the core's decision. */
+        fun of(decision: EligibilityDecision): EligibilityOutcome = when (decision) {
+            EligibilityDecision.ELIGIBLE -> ELIGIBLE
+            EligibilityDecision.NOT_ELIGIBLE -> NOT_ELIGIBLE
+            EligibilityDecision.NEEDS_INFORMATION -> NEEDS_INFORMATION
+        }
     }
 }
 
@@ -175,8 +184,8 @@ class ChildSummaryPresenter(
     fun createAssessment(service: Service): Job = create { hv.createAssessment(childId, service) }
     fun createRiskAssessment(): Job = create { hv.createRiskAssessment(childId) }
 
-    /** A new equipment request; `wheelchair` is refused with `S-WHEELCHAIR`. */
-    fun createEquipmentRequest(service: Service, category: String): Job =
+    /** A new equipment request; `WHEELCHAIR` is refused with `S-WHEELCHAIR`. */
+    fun createEquipmentRequest(service: Service, category: EquipmentCategory): Job =
         create { hv.createEquipmentRequest(childId, service, category) }
 
     private fun create(make: suspend () -> String): Job = act {

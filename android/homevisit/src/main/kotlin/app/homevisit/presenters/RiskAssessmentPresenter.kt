@@ -5,6 +5,7 @@
 package app.homevisit.presenters
 
 import app.homevisit.core.CarerTrainingInput
+import app.homevisit.core.RiskBand
 import app.homevisit.core.TraineeRole
 import app.homevisit.core.Banner
 import app.homevisit.core.FieldValue
@@ -62,7 +63,7 @@ object MhCodes {
 data class TileoRow(val code: String, val group: String, val label: String, val hazardPresent: String?, val notes: String, val issues: List<IssueRow>)
 
 /** Likelihood × severity with the band the core computes (`MH-SCORE`). */
-data class RatingUi(val likelihood: Long?, val severity: Long?, val score: Long?, val band: String?, val bandLabel: String?)
+data class RatingUi(val likelihood: Long?, val severity: Long?, val score: Long?, val band: RiskBand?, val bandLabel: String?)
 
 /**
  * The SWL check of a hoisted task.
@@ -113,7 +114,7 @@ data class EquipmentRow(
 /**
  * @property fields the scalar fields (date, location, weight and its date, height, carers,
  *   review date, task stopped).
- * @property overallBand the band of the highest residual score (`low`…`extreme`).
+ * @property overallBand the band of the highest residual score (`LOW`…`EXTREME`).
  * @property swlIssues every `MH-SWL`/`MH-SWL-MARGIN` issue, for the summary banner.
  * @property canSign nothing blocks signing.
  */
@@ -145,7 +146,7 @@ data class RiskAssessmentState(
     val equipment: List<EquipmentRow> = emptyList(),
     val training: List<TrainingRow> = emptyList(),
     val trainingIssues: List<IssueRow> = emptyList(),
-    val overallBand: String? = null,
+    val overallBand: RiskBand? = null,
     val issues: List<IssueRow> = emptyList(),
     val swlIssues: List<IssueRow> = emptyList(),
     val canSign: Boolean = false,

@@ -20,6 +20,7 @@ import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
 import app.homevisit.core.Service
+import app.homevisit.core.EquipmentCategory
 import app.homevisit.presenters.ChildSummaryState
 import app.homevisit.presenters.EligibilityCard
 import app.homevisit.presenters.EligibilityOutcome
@@ -34,7 +35,7 @@ fun ChildSummaryScreen(
     onNewReferral: (Service) -> Unit,
     onNewAssessment: (Service) -> Unit,
     onNewRiskAssessment: () -> Unit,
-    onNewEquipmentRequest: (Service, String) -> Unit,
+    onNewEquipmentRequest: (Service, EquipmentCategory) -> Unit,
     onDismissError: () -> Unit,
 ) {
     Column(modifier = Modifier.verticalScroll(rememberScrollState())) {
@@ -51,7 +52,7 @@ fun ChildSummaryScreen(
             OutlinedButton(onClick = { onNewReferral(Service.HEALTH) }) { Text("Referral") }
             OutlinedButton(onClick = { onNewAssessment(Service.SOCIAL_CARE) }) { Text("Home visit") }
             OutlinedButton(onClick = onNewRiskAssessment) { Text("M&H risk") }
-            OutlinedButton(onClick = { onNewEquipmentRequest(Service.HEALTH, "specialist_seating") }) { Text("Equipment") }
+            OutlinedButton(onClick = { onNewEquipmentRequest(Service.HEALTH, EquipmentCategory.SPECIALIST_SEATING) }) { Text("Equipment") }
         }
     }
 }

@@ -52,7 +52,7 @@ fun RiskAssessmentScreen(state: RiskAssessmentState, actions: RiskAssessmentActi
     Column(modifier = Modifier.verticalScroll(rememberScrollState()).padding(8.dp)) {
         ChildBanner(state.banner)
         ErrorBanner(state.error, actions.onDismissError)
-        Text("Overall risk: ${state.overallBand ?: "not rated"}", style = MaterialTheme.typography.titleMedium)
+        Text("Overall risk: ${state.overallBand?.name?.lowercase() ?: "not rated"}", style = MaterialTheme.typography.titleMedium)
         for (issue in state.swlIssues) {
             IssueView(issue, actions.onAcknowledge)
         }

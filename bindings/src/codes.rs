@@ -1,0 +1,68 @@
+//! Closed code lists of the domain as FFI enums: the apps match on cases, never compare
+//! strings (DOMAIN.md §3.6 for categories, `MH-SCORE` for bands, §2.2 for eligibility).
+//! Each mirrors the core's enum, so a new code is a compile error here until it is exported.
+
+use homevisit_core::{model::equipment::Category, rules::mh::Band};
+
+mirror_enum! {
+    /// An equipment category (DOMAIN.md §3.6).
+    EquipmentCategory => Category {
+        /// Seating systems, supportive chairs.
+        SpecialistSeating,
+        /// Bath seats and lifts, shower chairs.
+        BathingAids,
+        /// Toilet seats, frames, steps, commodes.
+        ToiletingAids,
+        /// Standing frames.
+        StandingFrames,
+        /// Specialist beds, safe sleeping spaces.
+        BedsCots,
+        /// Mobile and ceiling hoists, slings.
+        HoistsSlings,
+        /// Rails, half steps, ramps, lever taps.
+        MinorAdaptation,
+        /// Level-access shower, extension, through-floor lift (DFG only).
+        MajorAdaptation,
+        /// Other daily-living equipment.
+        Other,
+        /// Refused when a request is created: the wheelchair service assesses (`S-WHEELCHAIR`).
+        Wheelchair,
+    }
+}
+
+mirror_enum! {
+    /// A risk band (`MH-SCORE`), computed from likelihood × severity, never typed.
+    RiskBand => Band {
+        /// Score 1–3.
+        Low,
+        /// Score 4–6.
+        Moderate,
+        /// Score 8–12.
+        High,
+        /// Score 15–25.
+        Extreme,
+    }
+}
+
+/// What an eligibility evaluation decided (DOMAIN.md §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum EligibilityDecision {
+    /// Every criterion met.
+    Eligible,
+    /// At least one criterion failed; `rule_ids` and `reasons` say which.
+    NotEligible,
+    /// An input is missing; `missing` lists the field paths.
+    NeedsInformation,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_category_has_an_ffi_case_and_back() {
+        for c in Category::ALL {
+            assert_eq!(Category::from(EquipmentCategory::from(c)), c);
+        }
+    }
+}
