@@ -2,7 +2,10 @@
 //! strings (DOMAIN.md §3.6 for categories, `MH-SCORE` for bands, §2.2 for eligibility).
 //! Each mirrors the core's enum, so a new code is a compile error here until it is exported.
 
-use homevisit_core::{model::equipment::Category, rules::mh::Band};
+use homevisit_core::{
+    model::equipment::{Category, ReviewOutcome as CoreReview, Status},
+    rules::mh::Band,
+};
 
 mirror_enum! {
     /// An equipment category (DOMAIN.md §3.6).
@@ -42,6 +45,78 @@ mirror_enum! {
         /// Score 15–25.
         Extreme,
     }
+}
+
+mirror_enum! {
+    /// Where an equipment request stands in the workflow (DOMAIN.md §3.6, W1–W19).
+    EquipmentStatus => Status {
+        /// Being written.
+        Draft,
+        /// Awaiting a decision.
+        Submitted,
+        /// The approver asked a question.
+        InfoRequested,
+        /// Approved.
+        Approved,
+        /// Declined (terminal).
+        Declined,
+        /// Ordered from a supplier.
+        Ordered,
+        /// Delivered.
+        Delivered,
+        /// Installed.
+        Installed,
+        /// Reviewed in use.
+        Reviewed,
+        /// Returned (terminal).
+        Returned,
+        /// Closed (terminal).
+        Closed,
+        /// Cancelled (terminal).
+        Cancelled,
+        /// Referred for a Disabled Facilities Grant.
+        ReferredToDfg,
+        /// DFG approved.
+        DfgApproved,
+        /// DFG declined.
+        DfgDeclined,
+    }
+}
+
+mirror_enum! {
+    /// The outcome of a review in use (W10).
+    ReviewOutcome => CoreReview {
+        /// Suitable.
+        Suitable,
+        /// Needs adjusting.
+        Adjust,
+        /// Needs replacing.
+        Replace,
+        /// No longer needed.
+        NoLongerNeeded,
+    }
+}
+
+/// What a workflow move records, which the user must supply (`EQ-REASON`, `EQ-DATES`, …): the
+/// field of `TransitionDetails` to fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum WorkflowNeed {
+    /// `reason`: a question, answer, decline or cancel reason.
+    Reason,
+    /// `event_date`: the date of the event.
+    EventDate,
+    /// `supplier` (W7).
+    Supplier,
+    /// `order_ref` (W7).
+    OrderRef,
+    /// `contractor` (W9).
+    Contractor,
+    /// `outcome` (W10).
+    Outcome,
+    /// `condition` on return (W11).
+    Condition,
+    /// `housing_authority_ref` (W16).
+    HousingAuthorityRef,
 }
 
 /// What an eligibility evaluation decided (DOMAIN.md §2.2).

@@ -15,7 +15,7 @@ use homevisit_core::{
 };
 
 use crate::{
-    codes::RiskBand,
+    codes::{EquipmentStatus, RiskBand, WorkflowNeed},
     error::{FfiResult, HomeVisitError},
     store::Store,
     types::{parse_id, ValidationIssue},
@@ -99,8 +99,8 @@ pub fn measurement_specs() -> Vec<MeasurementSpecInfo> {
 /// A transition the workflow table lists from a request's current status (W1–W19).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct WorkflowAction {
-    /// The status it leads to, e.g. `approved`.
-    pub to: String,
+    /// The status it leads to.
+    pub to: EquipmentStatus,
     /// The table row, `W1`–`W19` (not a rule ID).
     pub number: String,
     /// Whether the signed-in user's role may make it (`EQ-ROLE`); the other checks run when
@@ -108,36 +108,38 @@ pub struct WorkflowAction {
     pub permitted: bool,
     /// Why not, when not permitted: `EQ-ROLE`.
     pub refusal_rule_id: Option<String>,
-    /// What the transition records that the user must supply: `reason`, `event_date`,
-    /// `supplier`, `order_ref`, `contractor`, `outcome`, `condition`, `housing_authority_ref`.
-    pub needs: Vec<String>,
+    /// What the transition records that the user must supply, each once, in table order.
+    pub needs: Vec<WorkflowNeed>,
 }
 
 /// Where an equipment request stands and what can happen next.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct WorkflowView {
-    /// The status code (`draft`, `submitted`, …, or `conflict` under `CF-STATUS`).
-    pub status: String,
+    /// The status; `None` before the first transition and under `CF-STATUS`.
+    pub status: Option<EquipmentStatus>,
+    /// `CF-STATUS`: concurrent transitions from one state wait for an approver's choice; no
+    /// move is listed until then.
+    pub status_conflict: bool,
     /// The transitions listed from that status, in table order.
     pub actions: Vec<WorkflowAction>,
 }
 
-fn needs(checks: &[Check]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+fn needs(checks: &[Check]) -> Vec<WorkflowNeed> {
+    let mut out: Vec<WorkflowNeed> = Vec::new();
     for c in checks {
         let n = match c {
-            Check::Reason => "reason",
-            Check::Dates | Check::DecisionDate => "event_date",
-            Check::Supplier => "supplier",
-            Check::OrderRef => "order_ref",
-            Check::Contractor => "contractor",
-            Check::Outcome => "outcome",
-            Check::Condition => "condition",
-            Check::HousingRef => "housing_authority_ref",
+            Check::Reason => WorkflowNeed::Reason,
+            Check::Dates | Check::DecisionDate => WorkflowNeed::EventDate,
+            Check::Supplier => WorkflowNeed::Supplier,
+            Check::OrderRef => WorkflowNeed::OrderRef,
+            Check::Contractor => WorkflowNeed::Contractor,
+            Check::Outcome => WorkflowNeed::Outcome,
+            Check::Condition => WorkflowNeed::Condition,
+            Check::HousingRef => WorkflowNeed::HousingAuthorityRef,
             _ => continue,
         };
-        if !out.iter().any(|o| o == n) {
-            out.push(n.to_owned());
+        if !out.contains(&n) {
+            out.push(n);
         }
     }
     out
@@ -198,7 +200,8 @@ impl Store {
             // an approver, not by a transition.
             WorkflowStatus::New | WorkflowStatus::Conflict { .. } => {
                 return Ok(WorkflowView {
-                    status: status.code().to_owned(),
+                    status: None,
+                    status_conflict: matches!(status, WorkflowStatus::Conflict { .. }),
                     actions: Vec::new(),
                 });
             }
@@ -214,7 +217,7 @@ impl Store {
                     Err(_) => Some("EQ-ROLE".to_owned()),
                 };
                 WorkflowAction {
-                    to: workflow::status_code(r.to).to_owned(),
+                    to: r.to.into(),
                     number: r.number.to_owned(),
                     permitted: refusal.is_none(),
                     refusal_rule_id: refusal,
@@ -223,7 +226,8 @@ impl Store {
             })
             .collect();
         Ok(WorkflowView {
-            status: status.code().to_owned(),
+            status: from.map(EquipmentStatus::from),
+            status_conflict: false,
             actions,
         })
     }

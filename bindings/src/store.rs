@@ -17,7 +17,7 @@ use serde_json::Value as Json;
 
 use crate::{
     care::SafeguardingStatus,
-    codes::{EligibilityDecision, EquipmentCategory},
+    codes::{EligibilityDecision, EquipmentCategory, EquipmentStatus, ReviewOutcome},
     error::{FfiResult, HomeVisitError},
     observe::{
         CaseloadObserver, Dispatcher, ObserverHandle, Observers, RecordObserver, SyncStatusObserver,
@@ -196,9 +196,9 @@ pub struct TransitionDetails {
     /// W9: contractor.
     #[uniffi(default)]
     pub contractor: Option<String>,
-    /// W10: `suitable`, `adjust`, `replace`, `no_longer_needed`.
+    /// W10: the review's outcome.
     #[uniffi(default)]
-    pub outcome: Option<String>,
+    pub outcome: Option<ReviewOutcome>,
     /// W11: condition on return.
     #[uniffi(default)]
     pub condition: Option<String>,
@@ -241,15 +241,6 @@ fn code<T: serde::Serialize>(v: &T) -> String {
         Ok(other) => other.to_string(),
         Err(_) => String::new(),
     }
-}
-
-fn from_code<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> FfiResult<T> {
-    serde_json::from_value(Json::String(s.trim().to_owned())).map_err(|_| {
-        HomeVisitError::InvalidInput {
-            rule_id: "FLD-FORMAT".into(),
-            detail: format!("`{}` is not a known {what} code", truncate(s)),
-        }
-    })
 }
 
 impl From<EligibilityOutcome> for Eligibility {
@@ -630,16 +621,16 @@ impl Store {
         Ok(())
     }
 
-    /// Moves an equipment request to `to` (a status code such as `submitted`, `approved`);
-    /// returns the new status code. Refusals are `NotPermitted { rule_id }`.
+    /// Moves an equipment request to `to`; returns the status it is in afterwards. Refusals
+    /// are `NotPermitted { rule_id }`.
     pub fn transition(
         &self,
         record_id: String,
-        to: String,
+        to: EquipmentStatus,
         details: TransitionDetails,
-    ) -> FfiResult<String> {
+    ) -> FfiResult<EquipmentStatus> {
         let id = parse_id(&record_id)?;
-        let to: Status = from_code("equipment status", &to)?;
+        let to: Status = to.into();
         let mut input = TransitionInput::at(chrono::Utc::now());
         input.reason = details.reason;
         input.event_date = match details.event_date {
@@ -649,14 +640,11 @@ impl Store {
         input.supplier = details.supplier;
         input.order_ref = details.order_ref;
         input.contractor = details.contractor;
-        input.outcome = match details.outcome {
-            Some(o) => Some(from_code("review outcome", &o)?),
-            None => None,
-        };
+        input.outcome = details.outcome.map(Into::into);
         input.condition = details.condition;
         input.housing_authority_ref = details.housing_authority_ref;
         let status = self.records.transition(id, to, input)?;
-        Ok(code(&status))
+        Ok(status.into())
     }
 
     /// Evaluates a referral's eligibility (as of `as_of`, default the referral's

@@ -99,7 +99,7 @@ class StoreTest {
         val child = ap.createChild("Lee", "Brown", "2015-02-01")
         val req = ap.createEquipmentRequest(child, Service.HEALTH, EquipmentCategory.BATHING_AIDS)
         try {
-            ap.transition(req, "approved", TransitionDetails())
+            ap.transition(req, EquipmentStatus.APPROVED, TransitionDetails())
             fail("an AP must not approve")
         } catch (e: HomeVisitException.NotPermitted) {
             // draft → approved is not a listed pair: EQ-TRANSITION comes first (DOMAIN §3.6).
@@ -111,9 +111,9 @@ class StoreTest {
             ap.setField(req, "measurements.$k.value", FieldValue.Integer(v))
             ap.setField(req, "measurements.$k.measured_on", FieldValue.Text(java.time.LocalDate.now().toString()))
         }
-        assertEquals("submitted", ap.transition(req, "submitted", TransitionDetails()))
+        assertEquals(EquipmentStatus.SUBMITTED, ap.transition(req, EquipmentStatus.SUBMITTED, TransitionDetails()))
         try {
-            ap.transition(req, "approved", TransitionDetails())
+            ap.transition(req, EquipmentStatus.APPROVED, TransitionDetails())
             fail("an AP must not approve")
         } catch (e: HomeVisitException.NotPermitted) {
             assertEquals("EQ-ROLE", e.ruleId)

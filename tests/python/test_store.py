@@ -132,7 +132,7 @@ def hostile_values(annotation):
             [hv.TeamMember(user_id=str(i), name="x" * 10_000) for i in range(200)],
         ]
     if annotation is hv.TransitionDetails or annotation == "TransitionDetails":
-        return [hv.TransitionDetails(reason="", event_date="32/13/2026", outcome="maybe")]
+        return [hv.TransitionDetails(reason="", event_date="32/13/2026", supplier="\u202e" * 1000)]
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return list(annotation)
     if annotation in RECORD_INPUTS:

@@ -212,7 +212,7 @@ public final class HomeVisit: SyncTrigger, @unchecked Sendable {
     public func reportPdf(recordId: String, purpose: ReportPurpose, team: [TeamMember]) async throws -> ReportPdf {
         try await io { try $0.reportPdf(recordId: recordId, purpose: purpose, team: team) }
     }
-    public func transition(recordId: String, to: String, details: TransitionDetails) async throws -> String {
+    public func transition(recordId: String, to: EquipmentStatus, details: TransitionDetails) async throws -> EquipmentStatus {
         try await io { try $0.transition(recordId: recordId, to: to, details: details) }
     }
     public func evaluateEligibility(referralId: String, asOf: String?) async throws -> Eligibility {

@@ -32,20 +32,20 @@ public struct MeasurementRow: Equatable, Identifiable, Sendable {
 /// A workflow move from the current status.
 ///
 /// - `permitted`: the signed-in role may make it; otherwise `refusalRuleId` (`EQ-ROLE`).
-/// - `needs`: what the move records: `reason`, `event_date`, `supplier`, `order_ref`,
-///   `contractor`, `outcome`, `condition`, `housing_authority_ref`.
+/// - `needs`: what the move records, the fields of `TransitionDetails` to ask for.
 public struct ActionUi: Equatable, Identifiable, Sendable {
-    public let to: String
+    public let to: EquipmentStatus
     public let number: String
     public let label: String
     public let permitted: Bool
     public let refusalRuleId: String?
-    public let needs: [String]
+    public let needs: [WorkflowNeed]
 
     public var id: String { number }
 }
 
-/// - `status`: the workflow status code (`draft`, `submitted`, `approved`…).
+/// - `status`: the workflow status; `nil` before the first move and under `CF-STATUS`.
+/// - `statusConflict`: `CF-STATUS`: concurrent moves wait for an approver's choice.
 /// - `role`: the signed-in role, which decides `actions`.
 /// - `measurements`: the AP measurement table; required rows first.
 /// - `actions`: the moves listed from `status`, permitted ones first.
@@ -54,7 +54,8 @@ public struct EquipmentRequestState: ScreenState {
     public let recordId: String
     public var banner: Banner?
     public var category: String?
-    public var status: String = ""
+    public var status: EquipmentStatus?
+    public var statusConflict: Bool = false
     public var role: Role = .ap
     public var measurements: [MeasurementRow] = []
     public var items: [ItemRowUi] = []
@@ -90,21 +91,21 @@ public final class EquipmentRequestViewModel: RecordFormViewModel<EquipmentReque
         FieldSpec(path: "estimated_cost_pence", label: "Estimated cost (pence)", kind: .integer, unit: "p"),
     ]
 
-    public static let actionLabels: [String: String] = [
-        "submitted": "Submit",
-        "info_requested": "Ask for information",
-        "approved": "Approve",
-        "declined": "Decline",
-        "ordered": "Record order",
-        "delivered": "Record delivery",
-        "installed": "Record installation",
-        "reviewed": "Record review",
-        "returned": "Record return",
-        "closed": "Close",
-        "cancelled": "Cancel request",
-        "referred_to_dfg": "Refer for a DFG",
-        "dfg_approved": "DFG approved",
-        "dfg_declined": "DFG declined",
+    public static let actionLabels: [EquipmentStatus: String] = [
+        .submitted: "Submit",
+        .infoRequested: "Ask for information",
+        .approved: "Approve",
+        .declined: "Decline",
+        .ordered: "Record order",
+        .delivered: "Record delivery",
+        .installed: "Record installation",
+        .reviewed: "Record review",
+        .returned: "Record return",
+        .closed: "Close",
+        .cancelled: "Cancel request",
+        .referredToDfg: "Refer for a DFG",
+        .dfgApproved: "DFG approved",
+        .dfgDeclined: "DFG declined",
     ]
 
     private let specs: [MeasurementSpecInfo] = measurementSpecs()
@@ -156,7 +157,7 @@ public final class EquipmentRequestViewModel: RecordFormViewModel<EquipmentReque
     /// Moves the request to `to` (`submitted`, `approved`…) with what that move records. A
     /// refusal (`EQ-ROLE`, `EQ-APPROVE-SELF`, `EQ-SUBMIT-VALID`…) shows as the error.
     @discardableResult
-    public func perform(_ to: String, details: TransitionDetails = TransitionDetails()) -> Task<Void, Never> {
+    public func perform(_ to: EquipmentStatus, details: TransitionDetails = TransitionDetails()) -> Task<Void, Never> {
         act {
             do {
                 _ = try await self.hv.transition(recordId: self.recordId, to: to, details: details)
@@ -199,13 +200,14 @@ public final class EquipmentRequestViewModel: RecordFormViewModel<EquipmentReque
             )
         }
         let actions = (workflow?.actions ?? []).map {
-            ActionUi(to: $0.to, number: $0.number, label: Self.actionLabels[$0.to] ?? $0.to, permitted: $0.permitted,
+            ActionUi(to: $0.to, number: $0.number, label: Self.actionLabels[$0.to] ?? "\($0.to)", permitted: $0.permitted,
                      refusalRuleId: $0.refusalRuleId, needs: $0.needs)
         }
         var s = state
         s.banner = snapshot.view.banner
         s.category = c["category"]?.stringValue
-        s.status = workflow?.status ?? state.status
+        s.status = workflow.map(\.status) ?? state.status
+        s.statusConflict = workflow?.statusConflict ?? state.statusConflict
         s.measurements = stablePartition(rows) { $0.required }
         s.items = liveItems(c, "items").map { item in
             ItemRowUi(

@@ -104,8 +104,8 @@ final class EquipmentAndSignOffTests: XCTestCase {
         let child = try await ap.createChild(givenName: "Sam", familyName: "Jones", dateOfBirth: "2012-01-20")
         let req = try await ap.createEquipmentRequest(childId: child, service: .health, category: .bathingAids)
         let vm = EquipmentRequestViewModel(hv: ap, recordId: req)
-        _ = try await awaitState(vm, "loaded") { !$0.loading && !$0.status.isEmpty }
-        XCTAssertEqual(vm.state.status, "draft")
+        _ = try await awaitState(vm, "loaded") { !$0.loading && $0.status != nil }
+        XCTAssertEqual(vm.state.status, .draft)
         // EQ-MEAS-REQUIRED for bathing: weight and bath rim height, listed first.
         XCTAssertEqual(vm.state.measurements.filter(\.required).map(\.key), ["weight_kg", "bath_rim_height_mm"])
         XCTAssertEqual(vm.state.measurements.first { $0.key == "bath_rim_height_mm" }?.hardRange, "300–900 mm")
@@ -125,17 +125,17 @@ final class EquipmentAndSignOffTests: XCTestCase {
         XCTAssertEqual(vm.state.items.map(\.summary), ["Bath seat × 1"])
         XCTAssertTrue(vm.state.canSubmit, "\(vm.state.issues.filter(\.blocking))")
 
-        await vm.perform("submitted").value
+        await vm.perform(.submitted).value
         XCTAssertNil(vm.state.error)
-        XCTAssertEqual(vm.state.status, "submitted")
+        XCTAssertEqual(vm.state.status, .submitted)
         // An AP may not approve: the action shows why, the core refuses (EQ-ROLE).
-        let approve = try XCTUnwrap(vm.state.actions.first { $0.to == "approved" })
+        let approve = try XCTUnwrap(vm.state.actions.first { $0.to == .approved })
         XCTAssertFalse(approve.permitted)
         XCTAssertEqual(approve.refusalRuleId, "EQ-ROLE")
-        await vm.perform("approved").value
+        await vm.perform(.approved).value
         XCTAssertEqual(vm.state.error?.kind, .notPermitted)
         XCTAssertEqual(vm.state.error?.ruleId, "EQ-ROLE")
-        XCTAssertEqual(vm.state.status, "submitted")
+        XCTAssertEqual(vm.state.status, .submitted)
         vm.close()
     }
 }

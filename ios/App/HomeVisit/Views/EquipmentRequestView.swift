@@ -24,7 +24,7 @@ struct EquipmentRequestView: View {
             ErrorBanner(error: model.state.error) { model.dismissError() }
             Section {
                 LabeledContent("Category", value: readable(model.state.category))
-                LabeledContent("Status", value: readable(model.state.status))
+                LabeledContent("Status", value: statusName(model.state.status, conflict: model.state.statusConflict))
                 LabeledContent("Your role", value: roleName(model.state.role))
                 if model.state.conflictCount > 0 {
                     NavigationLink(value: Route.conflicts(model.state.recordId)) {
@@ -34,7 +34,7 @@ struct EquipmentRequestView: View {
             }
             Section("Workflow") {
                 if model.state.actions.isEmpty {
-                    Text("No move from \(readable(model.state.status)).").foregroundStyle(.secondary)
+                    Text("No move from \(statusName(model.state.status, conflict: model.state.statusConflict)).").foregroundStyle(.secondary)
                 }
                 ForEach(model.state.actions) { action in
                     Button {
@@ -53,7 +53,7 @@ struct EquipmentRequestView: View {
                             }
                         }
                     }
-                    .disabled(!action.permitted || (action.to == "submitted" && !model.state.canSubmit))
+                    .disabled(!action.permitted || (action.to == .submitted && !model.state.canSubmit))
                 }
             }
             Section("Measurements") {
@@ -105,6 +105,28 @@ struct EquipmentRequestView: View {
     }
 }
 
+/// A request's status as the screen shows it.
+func statusName(_ status: EquipmentStatus?, conflict: Bool) -> String {
+    guard let status else { return conflict ? "in conflict (CF-STATUS)" : "new" }
+    switch status {
+    case .draft: return "draft"
+    case .submitted: return "submitted"
+    case .infoRequested: return "information requested"
+    case .approved: return "approved"
+    case .declined: return "declined"
+    case .ordered: return "ordered"
+    case .delivered: return "delivered"
+    case .installed: return "installed"
+    case .reviewed: return "reviewed"
+    case .returned: return "returned"
+    case .closed: return "closed"
+    case .cancelled: return "cancelled"
+    case .referredToDfg: return "referred for a DFG"
+    case .dfgApproved: return "DFG approved"
+    case .dfgDeclined: return "DFG declined"
+    }
+}
+
 func roleName(_ role: Role) -> String {
     switch role {
     case .ap: return "Assistant practitioner"
@@ -148,19 +170,23 @@ private struct TransitionSheet: View {
     let action: ActionUi
     let done: (TransitionDetails) -> Void
     @Environment(\.dismiss) private var dismiss
-    @State private var values: [String: String] = [:]
+    @State private var values: [WorkflowNeed: String] = [:]
+    @State private var outcome: ReviewOutcome?
 
     var body: some View {
         NavigationStack {
             Form {
                 ForEach(action.needs, id: \.self) { need in
-                    if need == "outcome" {
-                        Picker("Outcome", selection: binding(need)) {
-                            Text("—").tag("")
-                            ForEach(["suitable", "adjust", "replace", "no_longer_needed"], id: \.self) { Text(readable($0)).tag($0) }
+                    if need == .outcome {
+                        Picker("Outcome", selection: $outcome) {
+                            Text("—").tag(ReviewOutcome?.none)
+                            Text("Suitable").tag(ReviewOutcome?.some(.suitable))
+                            Text("Needs adjusting").tag(ReviewOutcome?.some(.adjust))
+                            Text("Needs replacing").tag(ReviewOutcome?.some(.replace))
+                            Text("No longer needed").tag(ReviewOutcome?.some(.noLongerNeeded))
                         }
                     } else {
-                        TextField(need == "event_date" ? "Date (YYYY-MM-DD)" : readable(need).capitalized, text: binding(need))
+                        TextField(needLabel(need), text: binding(need))
                     }
                 }
             }
@@ -177,19 +203,32 @@ private struct TransitionSheet: View {
         }
     }
 
-    private func binding(_ key: String) -> Binding<String> {
+    private func needLabel(_ need: WorkflowNeed) -> String {
+        switch need {
+        case .reason: return "Reason"
+        case .eventDate: return "Date (YYYY-MM-DD)"
+        case .supplier: return "Supplier"
+        case .orderRef: return "Order reference"
+        case .contractor: return "Contractor"
+        case .outcome: return "Outcome"
+        case .condition: return "Condition on return"
+        case .housingAuthorityRef: return "Housing authority reference"
+        }
+    }
+
+    private func binding(_ key: WorkflowNeed) -> Binding<String> {
         Binding(get: { values[key] ?? "" }, set: { values[key] = $0 })
     }
 
     private func details() -> TransitionDetails {
-        func v(_ k: String) -> String? {
+        func v(_ k: WorkflowNeed) -> String? {
             let t = (values[k] ?? "").trimmingCharacters(in: .whitespaces)
             return t.isEmpty ? nil : t
         }
         return TransitionDetails(
-            reason: v("reason"), eventDate: v("event_date"), supplier: v("supplier"), orderRef: v("order_ref"),
-            contractor: v("contractor"), outcome: v("outcome"), condition: v("condition"),
-            housingAuthorityRef: v("housing_authority_ref")
+            reason: v(.reason), eventDate: v(.eventDate), supplier: v(.supplier), orderRef: v(.orderRef),
+            contractor: v(.contractor), outcome: outcome, condition: v(.condition),
+            housingAuthorityRef: v(.housingAuthorityRef)
         )
     }
 }

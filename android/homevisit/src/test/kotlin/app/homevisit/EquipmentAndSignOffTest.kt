@@ -4,6 +4,8 @@
 package app.homevisit
 
 import app.homevisit.core.Role
+import app.homevisit.core.WorkflowNeed
+import app.homevisit.core.EquipmentStatus
 import app.homevisit.core.EquipmentCategory
 import app.homevisit.core.Service
 import app.homevisit.core.Severity
@@ -29,15 +31,15 @@ class EquipmentAndSignOffTest {
         val child = ap.createChild("Sam", "Jones", "2012-01-20")
         val req = ap.createEquipmentRequest(child, Service.HEALTH, EquipmentCategory.BATHING_AIDS)
         val p = EquipmentRequestPresenter(ap, req, scope)
-        p.state.await("loaded") { !it.loading && it.status.isNotEmpty() }
-        assertEquals("draft", p.state.value.status)
+        p.state.await("loaded") { !it.loading && it.status != null }
+        assertEquals(EquipmentStatus.DRAFT, p.state.value.status)
         assertEquals("bathing_aids", p.state.value.category)
         // EQ-MEAS-REQUIRED for bathing: weight and bath rim height, listed first.
         assertEquals(listOf("weight_kg", "bath_rim_height_mm"), p.state.value.measurements.filter { it.required }.map { it.key })
         assertEquals("300–900 mm", p.state.value.measurements.single { it.key == "bath_rim_height_mm" }.hardRange)
         // From draft an AP may submit or cancel; approving is not listed from draft.
-        assertTrue(p.state.value.actions.any { it.to == "submitted" && it.permitted })
-        assertTrue(p.state.value.actions.none { it.to == "approved" })
+        assertTrue(p.state.value.actions.any { it.to == EquipmentStatus.SUBMITTED && it.permitted })
+        assertTrue(p.state.value.actions.none { it.to == EquipmentStatus.APPROVED })
 
         // SAF-UNIT: 35 typed into a mm field is kept and flagged FLD-HARD.
         p.setMeasurement("bath_rim_height_mm", "35").join()
@@ -58,31 +60,31 @@ class EquipmentAndSignOffTest {
         assertEquals(listOf("Bath seat × 1"), p.state.value.items.map { it.summary })
         assertTrue(p.state.value.issues.filter { it.blocking }.toString(), p.state.value.canSubmit)
 
-        p.perform("submitted").join()
+        p.perform(EquipmentStatus.SUBMITTED).join()
         assertNull(p.state.value.error)
-        assertEquals("submitted", p.state.value.status)
+        assertEquals(EquipmentStatus.SUBMITTED, p.state.value.status)
         // DOMAIN.md §8 vector 29: an AP may not approve; the action shows why, the core refuses.
-        val approve = p.state.value.actions.single { it.to == "approved" }
+        val approve = p.state.value.actions.single { it.to == EquipmentStatus.APPROVED }
         assertFalse(approve.permitted)
         assertEquals("EQ-ROLE", approve.refusalRuleId)
-        p.perform("approved").join()
+        p.perform(EquipmentStatus.APPROVED).join()
         assertEquals(ErrorKind.NOT_PERMITTED, p.state.value.error?.kind)
         assertEquals("EQ-ROLE", p.state.value.error?.ruleId)
-        assertEquals("submitted", p.state.value.status)
+        assertEquals(EquipmentStatus.SUBMITTED, p.state.value.status)
         p.close()
         ap.closeStore()
 
         // Another OT, HCPC-registered, on the same tablet may approve (W5, vector 28).
         val ot = openStore(path, identity(Role.OT, team))
         val q = EquipmentRequestPresenter(ot, req, scope)
-        q.state.await("loaded as OT") { !it.loading && it.status == "submitted" }
-        val approveAsOt = q.state.value.actions.single { it.to == "approved" }
+        q.state.await("loaded as OT") { !it.loading && it.status == EquipmentStatus.SUBMITTED }
+        val approveAsOt = q.state.value.actions.single { it.to == EquipmentStatus.APPROVED }
         assertTrue(approveAsOt.permitted)
-        val decline = q.state.value.actions.single { it.to == "declined" }
-        assertEquals(listOf("reason"), decline.needs)
-        q.perform("approved").join()
+        val decline = q.state.value.actions.single { it.to == EquipmentStatus.DECLINED }
+        assertEquals(listOf(WorkflowNeed.REASON), decline.needs)
+        q.perform(EquipmentStatus.APPROVED).join()
         assertNull(q.state.value.error)
-        assertEquals("approved", q.state.value.status)
+        assertEquals(EquipmentStatus.APPROVED, q.state.value.status)
         q.close()
         ot.close()
     }

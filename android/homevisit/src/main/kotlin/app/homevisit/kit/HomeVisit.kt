@@ -3,6 +3,7 @@
 package app.homevisit.kit
 
 import app.homevisit.core.Amendment
+import app.homevisit.core.EquipmentStatus
 import app.homevisit.core.EquipmentCategory
 import app.homevisit.core.Banner
 import app.homevisit.core.CarerTrainingInput
@@ -195,7 +196,7 @@ class HomeVisit private constructor(
     suspend fun addAddendum(recordId: String, text: String, changes: List<Amendment>, reason: String): String =
         io { addAddendum(recordId, text, changes, reason) }
     suspend fun markEnteredInError(recordId: String, reason: String) = io { markEnteredInError(recordId, reason) }
-    suspend fun transition(recordId: String, to: String, details: TransitionDetails): String =
+    suspend fun transition(recordId: String, to: EquipmentStatus, details: TransitionDetails): EquipmentStatus =
         io { transition(recordId, to, details) }
     suspend fun evaluateEligibility(referralId: String, asOf: String?): Eligibility = io { evaluateEligibility(referralId, asOf) }
     suspend fun resolve(recordId: String, path: String, valueJson: String) = io { resolve(recordId, path, valueJson) }

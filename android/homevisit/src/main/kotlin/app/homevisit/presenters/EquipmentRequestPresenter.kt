@@ -5,6 +5,8 @@
 package app.homevisit.presenters
 
 import app.homevisit.core.Banner
+import app.homevisit.core.WorkflowNeed
+import app.homevisit.core.EquipmentStatus
 import app.homevisit.core.FieldValue
 import app.homevisit.core.MeasurementSpecInfo
 import app.homevisit.core.Role
@@ -44,20 +46,20 @@ data class MeasurementRow(
  * A workflow move from the current status.
  *
  * @property permitted the signed-in role may make it; otherwise [refusalRuleId] (`EQ-ROLE`).
- * @property needs what the move records: `reason`, `event_date`, `supplier`, `order_ref`,
- *   `contractor`, `outcome`, `condition`, `housing_authority_ref`.
+ * @property needs what the move records, the fields of [TransitionDetails] to ask for.
  */
 data class ActionUi(
-    val to: String,
+    val to: EquipmentStatus,
     val number: String,
     val label: String,
     val permitted: Boolean,
     val refusalRuleId: String?,
-    val needs: List<String>,
+    val needs: List<WorkflowNeed>,
 )
 
 /**
- * @property status the workflow status code (`draft`, `submitted`, `approved`…).
+ * @property status the workflow status; `null` before the first move and under `CF-STATUS`.
+ * @property statusConflict `CF-STATUS`: concurrent moves wait for an approver's choice.
  * @property role the signed-in role, which decides [actions].
  * @property measurements the AP measurement table; required rows first.
  * @property actions the moves listed from [status], permitted ones first.
@@ -67,7 +69,8 @@ data class EquipmentRequestState(
     val recordId: String,
     val banner: Banner? = null,
     val category: String? = null,
-    val status: String = "",
+    val status: EquipmentStatus? = null,
+    val statusConflict: Boolean = false,
     val role: Role = Role.AP,
     val measurements: List<MeasurementRow> = emptyList(),
     val items: List<ItemRowUi> = emptyList(),
@@ -99,20 +102,20 @@ class EquipmentRequestPresenter(
         )
 
         val ACTION_LABELS = mapOf(
-            "submitted" to "Submit",
-            "info_requested" to "Ask for information",
-            "approved" to "Approve",
-            "declined" to "Decline",
-            "ordered" to "Record order",
-            "delivered" to "Record delivery",
-            "installed" to "Record installation",
-            "reviewed" to "Record review",
-            "returned" to "Record return",
-            "closed" to "Close",
-            "cancelled" to "Cancel request",
-            "referred_to_dfg" to "Refer for a DFG",
-            "dfg_approved" to "DFG approved",
-            "dfg_declined" to "DFG declined",
+            EquipmentStatus.SUBMITTED to "Submit",
+            EquipmentStatus.INFO_REQUESTED to "Ask for information",
+            EquipmentStatus.APPROVED to "Approve",
+            EquipmentStatus.DECLINED to "Decline",
+            EquipmentStatus.ORDERED to "Record order",
+            EquipmentStatus.DELIVERED to "Record delivery",
+            EquipmentStatus.INSTALLED to "Record installation",
+            EquipmentStatus.REVIEWED to "Record review",
+            EquipmentStatus.RETURNED to "Record return",
+            EquipmentStatus.CLOSED to "Close",
+            EquipmentStatus.CANCELLED to "Cancel request",
+            EquipmentStatus.REFERRED_TO_DFG to "Refer for a DFG",
+            EquipmentStatus.DFG_APPROVED to "DFG approved",
+            EquipmentStatus.DFG_DECLINED to "DFG declined",
         )
     }
 
@@ -154,10 +157,10 @@ class EquipmentRequestPresenter(
         addItem("items", mapOf("description" to description, "quantity" to quantity))
 
     /**
-     * Moves the request to [to] (`submitted`, `approved`…) with what that move records. A
+     * Moves the request to [to] with what that move records. A
      * refusal (`EQ-ROLE`, `EQ-APPROVE-SELF`, `EQ-SUBMIT-VALID`…) shows as the error.
      */
-    fun perform(to: String, details: TransitionDetails = TransitionDetails()): Job = act {
+    fun perform(to: EquipmentStatus, details: TransitionDetails = TransitionDetails()): Job = act {
         try {
             hv.transition(recordId, to, details)
         } finally {
@@ -198,12 +201,13 @@ class EquipmentRequestPresenter(
         }.sortedBy { !it.required }
         val wf = workflow
         val actions = wf?.actions.orEmpty().map {
-            ActionUi(it.to, it.number, ACTION_LABELS[it.to] ?: it.to, it.permitted, it.refusalRuleId, it.needs)
+            ActionUi(it.to, it.number, ACTION_LABELS[it.to] ?: it.to.name, it.permitted, it.refusalRuleId, it.needs)
         }.sortedBy { !it.permitted }
         return copy(
             banner = snapshot.view.banner,
             category = c["category"] as? String,
-            status = wf?.status ?: status,
+            status = if (wf != null) wf.status else status,
+            statusConflict = wf?.statusConflict ?: statusConflict,
             measurements = rows,
             items = liveItems(c, "items").map { item ->
                 ItemRowUi(item["item_id"].toString(), listOfNotNull(item["description"] as? String, (item["quantity"] as? Long)?.let { "× $it" }).joinToString(" "))

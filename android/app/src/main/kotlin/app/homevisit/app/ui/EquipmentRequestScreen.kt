@@ -23,6 +23,8 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
 import app.homevisit.core.TransitionDetails
+import app.homevisit.core.WorkflowNeed
+import app.homevisit.core.EquipmentStatus
 import app.homevisit.presenters.ActionUi
 import app.homevisit.presenters.EquipmentRequestState
 import app.homevisit.presenters.MeasurementRow
@@ -34,17 +36,17 @@ fun EquipmentRequestScreen(
     onJustification: (String) -> Unit,
     onAddItem: (description: String, quantity: Long) -> Unit,
     onValue: (path: String, input: String) -> Unit,
-    onAction: (to: String, details: TransitionDetails) -> Unit,
+    onAction: (to: EquipmentStatus, details: TransitionDetails) -> Unit,
     onAcknowledge: (String, String, String) -> Unit,
     onDismissError: () -> Unit,
 ) {
     Column(modifier = Modifier.verticalScroll(rememberScrollState()).padding(8.dp)) {
         ChildBanner(state.banner)
         ErrorBanner(state.error, onDismissError)
-        Text("${state.category ?: ""} · status ${state.status} · you are ${state.role.name}", style = MaterialTheme.typography.titleMedium)
+        Text("${state.category ?: ""} · status ${state.status?.name?.lowercase()?.replace('_', ' ') ?: if (state.statusConflict) "in conflict (CF-STATUS)" else "new"} · you are ${state.role.name}", style = MaterialTheme.typography.titleMedium)
         Text("Measurements", style = MaterialTheme.typography.titleLarge)
         for (m in state.measurements) {
-            MeasurementRowView(m, state.status == "draft", onMeasurement, onAcknowledge)
+            MeasurementRowView(m, state.status == EquipmentStatus.DRAFT, onMeasurement, onAcknowledge)
         }
         Text("Items", style = MaterialTheme.typography.titleLarge)
         for (item in state.items) {
@@ -107,7 +109,7 @@ fun MeasurementRowView(
 }
 
 @Composable
-fun ActionView(action: ActionUi, onAction: (String, TransitionDetails) -> Unit) {
+fun ActionView(action: ActionUi, onAction: (EquipmentStatus, TransitionDetails) -> Unit) {
     var reason by remember(action.to) { mutableStateOf("") }
     var date by remember(action.to) { mutableStateOf("") }
     Column(modifier = Modifier.padding(vertical = 4.dp)) {
@@ -115,10 +117,10 @@ fun ActionView(action: ActionUi, onAction: (String, TransitionDetails) -> Unit) 
             Text("${action.label} (${action.number}): not for your role [${action.refusalRuleId}]")
             return@Column
         }
-        if ("reason" in action.needs) {
+        if (WorkflowNeed.REASON in action.needs) {
             OutlinedTextField(value = reason, onValueChange = { reason = it }, label = { Text("Reason") })
         }
-        if ("event_date" in action.needs) {
+        if (WorkflowNeed.EVENT_DATE in action.needs) {
             OutlinedTextField(value = date, onValueChange = { date = it }, label = { Text("Date (YYYY-MM-DD)") })
         }
         Button(
