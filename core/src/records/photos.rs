@@ -587,7 +587,7 @@ impl Records {
     /// whether it still covers the current text of what it signs.
     pub fn family_signatures(&self, id: RecordId) -> Result<Vec<FamilySignature>> {
         let json = self.json(id)?;
-        Ok(signatures_in(&json, &self.signed_texts)?)
+        signatures_in(&json, &self.signed_texts)
     }
 
     /// A family signature's strokes rendered as a PNG of `width` × `height`.
