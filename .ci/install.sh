@@ -8,8 +8,9 @@ export DEBIAN_FRONTEND=noninteractive
 
 need_apt=""
 # chromium: the team console browser test (tests/console, TOOLCHAIN §10); postgresql and haproxy:
-# the PostgreSQL tests (.ci/postgres.sh); poppler-utils and qpdf: the report checks (35-reports).
-for pkg in libjna-java junit4 gcc-aarch64-linux-gnu libc6-dev-arm64-cross llvm chromium postgresql haproxy poppler-utils qpdf; do
+# the PostgreSQL tests (.ci/postgres.sh); poppler-utils and qpdf: the report checks (35-reports);
+# libimage-exiftool-perl: the photo metadata checks (core tests, photos).
+for pkg in libjna-java junit4 gcc-aarch64-linux-gnu libc6-dev-arm64-cross llvm chromium postgresql haproxy poppler-utils qpdf libimage-exiftool-perl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
 done
 if [ -n "$need_apt" ]; then

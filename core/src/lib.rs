@@ -4,6 +4,7 @@
 //! onto automerge documents; `store` keeps them in an encrypted SQLite database; `sync` speaks
 //! the automerge-repo protocol with the team server.
 
+pub mod attachments;
 pub mod doc;
 pub mod error;
 pub mod fhir;

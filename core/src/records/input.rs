@@ -20,7 +20,7 @@ pub const NAME_MAX_CHARS: usize = 100;
 pub const TEXT_MAX_CHARS: usize = 10_000;
 
 /// Derived and system paths and the call that writes each: direct edits of them are refused.
-const SERVICE_ONLY: [(&str, &str, &str); 12] = [
+const SERVICE_ONLY: [(&str, &str, &str); 14] = [
     ("transitions", "EQ-TRANSITION", "the workflow (transition)"),
     ("requested_by", "EQ-TRANSITION", "creating the request"),
     ("requested_at", "EQ-TRANSITION", "creating the request"),
@@ -39,6 +39,12 @@ const SERVICE_ONLY: [(&str, &str, &str); 12] = [
     ("countersignature", "RK-COUNTERSIGN", "countersigning"),
     ("addenda", "RK-ADDENDUM", "adding an addendum"),
     ("acks", "FLD-ACK", "acknowledging a warning"),
+    ("photos", "RK-PHOTO-META", "the photo calls"),
+    (
+        "family_signatures",
+        "RK-SIGN-FAMILY",
+        "recording a family signature",
+    ),
     ("record_status", "RK-EIE", "marking entered in error"),
     (
         "eligibility",

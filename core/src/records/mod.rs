@@ -7,6 +7,7 @@
 
 mod care;
 pub mod input;
+pub mod photos;
 mod validation;
 
 use std::sync::Arc;
@@ -18,6 +19,10 @@ use uuid::Uuid;
 
 pub use self::{
     care::{CaseloadItem, ConcernInput, SafeguardingInput, TrainingInput, VisitPlan, VisitResult},
+    photos::{
+        AnnotationData, FamilySignature, FamilySignatureInput, PhotoData, PhotoInfo, PhotoInput,
+        SignatureData, SignedDocument, SignedTexts, SignerRelationship,
+    },
     validation::ValidationReport,
 };
 use crate::{
@@ -138,6 +143,7 @@ pub struct Records {
     actor: Actor,
     config: RulesConfig,
     clock: Arc<dyn Clock>,
+    signed_texts: SignedTexts,
 }
 
 impl Records {
@@ -153,7 +159,20 @@ impl Records {
             actor,
             config,
             clock,
+            signed_texts: SignedTexts::default(),
         }
+    }
+
+    /// The same service with the team's current wording of the texts families sign
+    /// (`RK-SIGN-FAMILY`): a signature covers only while its text is unchanged.
+    pub fn with_signed_texts(mut self, texts: SignedTexts) -> Self {
+        self.signed_texts = texts;
+        self
+    }
+
+    /// The texts families sign, as this service words them.
+    pub fn signed_texts(&self) -> &SignedTexts {
+        &self.signed_texts
     }
 
     /// The store underneath (for list queries and sync).

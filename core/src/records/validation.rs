@@ -98,7 +98,7 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
             let ctx = AssessmentContext {
                 stage,
                 service,
-                photo_attached: false,
+                photo_attached: !r.list_photos(id)?.is_empty(),
                 sign_date: Some(today),
             };
             run(&a, &conflicts, |x: &Assessment| {
@@ -149,6 +149,7 @@ pub(super) fn validate(r: &Records, id: RecordId, final_stage: bool) -> Result<V
     // arrived by sync is kept as it came and flagged here instead.
     let mut issues = issues;
     issues.extend(super::input::text_issues(&json));
+    issues.extend(super::photos::photo_consent_issues(r, id, &json)?);
     let blocking = blocking(&issues, &acks).into_iter().cloned().collect();
     Ok(ValidationReport { issues, blocking })
 }

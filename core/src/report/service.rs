@@ -1,5 +1,6 @@
 //! The device path: [`Records::report`] reads the record's effective view from the store,
-//! refuses open conflicts (`CF-BLOCK`), renders, and writes the `RK-AUDIT` print entry with
+//! refuses open conflicts (`CF-BLOCK`), reads the record's photos and family signatures from
+//! the store (`records::photos`), renders, and writes the `RK-AUDIT` print entry with
 //! the purpose before handing the bytes back.
 
 use super::{
@@ -100,6 +101,9 @@ impl Records {
             purpose,
         };
         let config = self.config().clone();
+        // Photos (annotations drawn in, removed ones left out) and the family's signatures
+        // come from the store; the layout decides what consent lets it print.
+        let media = crate::records::photos::report_media(self, id)?;
         let report = match kind {
             ReportKind::VisitReport => {
                 let a: Assessment = from_json(main.view)?;
@@ -110,7 +114,7 @@ impl Records {
                     people,
                     producer: &producer,
                     config: &config,
-                    media: &crate::report::ReportMedia::default(),
+                    media: &media,
                 })?
             }
             ReportKind::HandlingPlan => {
@@ -122,7 +126,7 @@ impl Records {
                     people,
                     producer: &producer,
                     config: &config,
-                    media: &crate::report::ReportMedia::default(),
+                    media: &media,
                 })?
             }
             ReportKind::EquipmentSummary => {
@@ -144,7 +148,7 @@ impl Records {
                     people,
                     producer: &producer,
                     config: &config,
-                    media: &crate::report::ReportMedia::default(),
+                    media: &media,
                 })?
             }
             ReportKind::ChildSummary => {
@@ -174,7 +178,7 @@ impl Records {
                     people,
                     producer: &producer,
                     config: &config,
-                    media: &crate::report::ReportMedia::default(),
+                    media: &media,
                 })?
             }
         };

@@ -11,9 +11,11 @@
 //! - `projection`: document → list rows; `query`: the list queries.
 //! - `sync_state`: per-record sync status, sync states, `sync_meta`.
 //! - `audit`: the append-only local audit log (`RK-AUDIT`).
+//! - `blobs`: photo bytes, content-addressed, and which record item uses them.
 //! - `events`: change events published after every commit.
 
 mod audit;
+pub mod blobs;
 mod cache;
 pub mod db;
 pub mod events;
@@ -25,6 +27,7 @@ mod store;
 pub mod sync_state;
 
 pub use audit::LoggedAudit;
+pub use blobs::{Blob, BlobCounts, BlobKind, NewBlob};
 pub use cache::CacheStats;
 pub use db::{Encryption, StoreKey};
 pub use events::{ChangeEvent, ChangeOrigin, ChangeSubscription};

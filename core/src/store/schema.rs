@@ -18,6 +18,10 @@
 //!   visits (`children.missed_visit_gap_days`), from which `CH-VISIT-MISSED` is read with the
 //!   team's configured window. Rows written before v5 start empty (no earlier version recorded
 //!   visits or a status); `rebuild_projections` recomputes them from the documents.
+//! - **v6**: photos (DOMAIN.md §4.1, docs/PHOTOS.md): `blobs` holds sanitised image bytes,
+//!   content-addressed by SHA-256 and stored once however many records use them; `blob_refs`
+//!   says which record's metadata item uses which blob. Both are written in the same
+//!   transaction as the document change that adds the metadata item.
 
 use rusqlite::{Connection, Transaction};
 
@@ -25,7 +29,7 @@ use super::db::SqlResult;
 use crate::error::{Error, Result};
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: i64 = 5;
+pub const CURRENT_VERSION: i64 = 6;
 
 /// Version 1.
 ///
@@ -143,6 +147,31 @@ ALTER TABLE children ADD COLUMN safeguarding_status TEXT;     -- §3.7 code, NUL
 ALTER TABLE children ADD COLUMN missed_visit_gap_days INTEGER; -- NULL = fewer than two missed
 ";
 
+/// Version 6: photo bytes (`blobs`) and which record item uses them (`blob_refs`).
+///
+/// A rowid table, not `WITHOUT ROWID`: rows are megabytes, and SQLite keeps large rows best in
+/// rowid tables (overflow pages), with the hash as a unique key.
+const V6: &str = "
+CREATE TABLE blobs (
+    hash       TEXT PRIMARY KEY NOT NULL,          -- SHA-256 of bytes, lower-case hex
+    media_type TEXT NOT NULL,                      -- image/jpeg
+    kind       TEXT NOT NULL CHECK (kind IN ('full', 'thumbnail')),
+    byte_size  INTEGER NOT NULL,
+    width_px   INTEGER NOT NULL,
+    height_px  INTEGER NOT NULL,
+    bytes      BLOB NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+
+CREATE TABLE blob_refs (
+    record_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    item_id   TEXT NOT NULL,                       -- the photos item in the record's document
+    hash      TEXT NOT NULL REFERENCES blobs(hash),
+    PRIMARY KEY (record_id, item_id, hash)
+) WITHOUT ROWID;
+CREATE INDEX blob_refs_by_hash ON blob_refs(hash);
+";
+
 /// The trigger that refuses deletions from the audit log; `wipe` drops and recreates it
 /// inside its own transaction (a revoked device loses everything, audit log included).
 pub(crate) const AUDIT_NO_DELETE: &str = "
@@ -203,6 +232,10 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 5,
         apply: |tx| tx.execute_batch(V5),
+    },
+    Migration {
+        version: 6,
+        apply: |tx| tx.execute_batch(V6),
     },
 ];
 

@@ -31,6 +31,7 @@ use uuid::Uuid;
 use super::events::{ChangeEvent, ChangeOrigin, ChangeSubscription, Publisher};
 use super::{
     audit::{self, LoggedAudit},
+    blobs,
     cache::{CacheStats, CachedDoc, DocCache, DocHandle},
     db::{self, Encryption, Mode, Role, SqlResult, StoreKey},
     projection::{self, Projection},
@@ -883,6 +884,63 @@ impl Store {
         }
     }
 
+    /// [`Store::edit`] that also stores photo bytes: `f` changes the document and returns the
+    /// metadata item's id, and `blobs` (deduplicated by hash) with the item's references to
+    /// them are written in the same transaction as the change. A crash or a failure leaves
+    /// the whole photo (document item and bytes) or nothing.
+    pub fn edit_with_blobs<T>(
+        &self,
+        id: RecordId,
+        blobs: &[blobs::NewBlob],
+        f: impl FnOnce(&mut AutoCommit) -> Result<(T, String)>,
+    ) -> Result<T> {
+        let inner = self.inner()?;
+        let (out, changed) = {
+            let mut conn = lock(&inner.writer);
+            let _epoch = WriteEpoch::begin(&inner.write_seq);
+            let handle = inner.writer_doc(&conn, id)?;
+            let Some(mut cached) = inner.lock_doc(id, &handle) else {
+                return Err(Error::Internal(
+                    "the document changed while it was being opened".into(),
+                ));
+            };
+            let (out, item_id) = inner.mutate_locked(id, &mut cached, f)?;
+            let saved = save_changes_with(
+                &mut conn,
+                id,
+                &mut cached,
+                |prev, _, _| sync_state::after_local_edit(prev),
+                None,
+                |tx| blobs::write(tx, id, &item_id, blobs, now_ms()),
+            );
+            match saved {
+                Ok(Some(storage)) => {
+                    inner.maybe_compact(&mut conn, id, &mut cached, storage);
+                    (out, true)
+                }
+                Ok(None) => (out, false),
+                Err(e) => {
+                    inner.discard(id, &mut cached);
+                    return Err(e);
+                }
+            }
+        };
+        if changed {
+            self.events.publish(Some(id), ChangeOrigin::Local);
+        }
+        Ok(out)
+    }
+
+    /// The stored blob with content address `hash` (SHA-256 hex), if this device has it.
+    pub fn blob(&self, hash: &str) -> Result<Option<blobs::Blob>> {
+        self.inner()?.with_reader(|c| blobs::read(c, hash))
+    }
+
+    /// What the blob tables hold (tests, storage screens).
+    pub fn blob_counts(&self) -> Result<blobs::BlobCounts> {
+        self.inner()?.with_reader(blobs::counts)
+    }
+
     /// Reads a record's document. `f` gets `&mut` only because automerge needs it to read the
     /// change graph; a closure that changes the document is refused and the change dropped.
     /// `f` must not call back into the store for the same record (it is locked meanwhile).
@@ -1406,6 +1464,7 @@ impl Store {
             "DELETE FROM children_fts; DELETE FROM children; DELETE FROM records;
              DELETE FROM record_sync; DELETE FROM chunks; DELETE FROM documents;
              DELETE FROM sync_state; DELETE FROM sync_meta;
+             DELETE FROM blob_refs; DELETE FROM blobs;
              DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log;",
         )
         .sql()?;
@@ -1503,13 +1562,26 @@ fn save_changes(
     next_status: impl FnOnce(&SyncRow, &[ChangeHash], usize) -> SyncRow,
     sync_state_bytes: Option<&[u8]>,
 ) -> Result<Option<DocumentStorage>> {
+    save_changes_with(conn, id, cached, next_status, sync_state_bytes, |_| Ok(()))
+}
+
+/// [`save_changes`] with `extra` rows (a photo's blobs) written in the same transaction.
+fn save_changes_with(
+    conn: &mut Connection,
+    id: RecordId,
+    cached: &mut CachedDoc,
+    next_status: impl FnOnce(&SyncRow, &[ChangeHash], usize) -> SyncRow,
+    sync_state_bytes: Option<&[u8]>,
+    extra: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
+) -> Result<Option<DocumentStorage>> {
     let bytes = cached.doc.save_after(&cached.saved_heads);
     if bytes.is_empty() {
+        let tx = conn.transaction().sql()?;
         if let Some(s) = sync_state_bytes {
-            let tx = conn.transaction().sql()?;
             sync_state::write_sync_state(&tx, id, s)?;
-            tx.commit().sql()?;
         }
+        extra(&tx)?;
+        tx.commit().sql()?;
         return Ok(None);
     }
     let heads = cached.doc.get_heads();
@@ -1523,6 +1595,7 @@ fn save_changes(
     if let Some(s) = sync_state_bytes {
         sync_state::write_sync_state(&tx, id, s)?;
     }
+    extra(&tx)?;
     tx.commit().sql()?;
     cached.saved_heads = heads;
     Ok(Some(storage))

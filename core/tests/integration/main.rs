@@ -6,6 +6,7 @@ mod doc_props;
 mod doc_records;
 mod fhir_export;
 mod hostile_documents;
+mod photos;
 mod records_audit;
 mod records_care;
 mod records_flow;

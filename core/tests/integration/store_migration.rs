@@ -205,6 +205,54 @@ fn write_v5(path: &Path) {
     write_v3(path);
 }
 
+/// The photo the v6 fixture holds: a tiny sanitised JPEG on the form, as a metadata item's
+/// blobs (full picture and thumbnail are the same bytes here).
+const FIXTURE_PHOTO_ITEM: &str = "5b1f0c9e-3d2a-4e8b-9f10-6a7b8c9d0e1f";
+
+fn fixture_photo() -> homevisit_core::attachments::Sanitised {
+    let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+        16,
+        12,
+        image::Rgb([200, 40, 40]),
+    ));
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    homevisit_core::attachments::sanitise(&png).unwrap()
+}
+
+/// Version 6 added photo blobs and their references: the v3 content plus one photo's bytes
+/// referenced by an item of the form.
+fn write_v6(path: &Path) {
+    use homevisit_core::store::{BlobKind, NewBlob};
+    write_v3(path);
+    let (_, form) = ids();
+    let s = fixture_photo();
+    let blobs: Vec<NewBlob> = [
+        (&s.full, BlobKind::Full),
+        (&s.thumbnail, BlobKind::Thumbnail),
+    ]
+    .into_iter()
+    .map(|(i, kind)| NewBlob {
+        hash: i.hash.clone(),
+        media_type: i.media_type.mime().into(),
+        kind,
+        width_px: i.width_px,
+        height_px: i.height_px,
+        bytes: i.bytes.clone(),
+    })
+    .collect();
+    let store = Store::open(path, StoreKey::Raw(FIXTURE_KEY)).unwrap();
+    let a = ot(Uuid::parse_str(TEAM).unwrap());
+    store
+        .edit_with_blobs(form, &blobs, |d| {
+            set(d, &a, "sections.A.visit_time", "10:30")?;
+            Ok(((), FIXTURE_PHOTO_ITEM.to_owned()))
+        })
+        .unwrap();
+    store.close().unwrap();
+}
+
 #[test]
 #[ignore = "generates the checked-in fixtures; run by hand when a schema version is added"]
 fn generate_store_fixtures() {
@@ -214,6 +262,7 @@ fn generate_store_fixtures() {
         (3, write_v3),
         (4, write_v4),
         (5, write_v5),
+        (6, write_v6),
     ] {
         let path = fixture(version);
         if path.exists() {
@@ -367,4 +416,32 @@ fn earlier_versions_gain_empty_safeguarding_columns_that_a_rebuild_fills() {
             "v{version}"
         );
     }
+}
+
+#[test]
+fn earlier_versions_gain_empty_blob_tables_and_the_v6_fixture_keeps_its_photo() {
+    for version in 1..=5 {
+        let (_dir, path) = migrated_copy(version);
+        let store = Store::open(&path, StoreKey::Raw(FIXTURE_KEY)).unwrap();
+        assert_eq!(
+            store.blob_counts().unwrap(),
+            homevisit_core::store::BlobCounts::default(),
+            "v{version}"
+        );
+    }
+    let (_dir, path) = migrated_copy(6);
+    let store = Store::open(&path, StoreKey::Raw(FIXTURE_KEY)).unwrap();
+    let counts = store.blob_counts().unwrap();
+    assert_eq!((counts.blobs, counts.refs), (2, 2), "{counts:?}");
+    let conn = open_raw(&path);
+    let hash: String = conn
+        .query_row(
+            "SELECT hash FROM blob_refs WHERE item_id = ?1 LIMIT 1",
+            [FIXTURE_PHOTO_ITEM],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let blob = store.blob(&hash).unwrap().unwrap();
+    assert_eq!(homevisit_core::attachments::content_hash(&blob.bytes), hash);
+    assert_eq!(blob.media_type, "image/jpeg");
 }
