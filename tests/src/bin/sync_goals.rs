@@ -39,7 +39,7 @@ use chrono::Utc;
 use homevisit_core::{
     doc::{self, Scalar},
     model::common::Schema,
-    store::ChangeOrigin,
+    store::{ChangeOrigin, SyncStatus},
     sync::SyncConfig,
     RecordId,
 };
@@ -306,8 +306,9 @@ async fn run() -> R<()> {
 async fn live(root: &tempfile::TempDir, team: &sim::Team, url: &str, edits: usize) -> R<()> {
     let a = Arc::new(SimDevice::new(root.path(), team, 0, url)?);
     let b = Arc::new(SimDevice::new(root.path(), team, 1, url)?);
-    let id = a.create_child("Live")?;
-    a.client.sync(|_| {}).await?;
+    // B makes the record and uploads it in its live session (the server pushes a connection
+    // the records it syncs); A fetches it once, then goes live and edits it.
+    let id = b.create_child("Live")?;
 
     // B's observer: every change sync brought to the record, with the time it fired.
     let (tx, mut rx) = mpsc::unbounded_channel::<Instant>();
@@ -318,8 +319,6 @@ async fn live(root: &tempfile::TempDir, team: &sim::Team, url: &str, edits: usiz
     });
     let stop = Arc::new(Notify::new());
     let mut tasks = Vec::new();
-    // B first, so that its live session receives the record and keeps syncing it (the server
-    // pushes a connection the records it syncs).
     for device in [Arc::clone(&b), Arc::clone(&a)] {
         let stop = Arc::clone(&stop);
         tasks.push(tokio::spawn(async move {
@@ -330,11 +329,15 @@ async fn live(root: &tempfile::TempDir, team: &sim::Team, url: &str, edits: usiz
         }));
         if tasks.len() == 1 {
             let deadline = Instant::now() + Duration::from_secs(30);
-            while b.store.local_heads(id)?.is_none() {
+            while b.store.sync_status(id)? != SyncStatus::Synced {
                 if Instant::now() > deadline {
-                    return Err("B's live session did not receive the record in 30 s".into());
+                    return Err("B's live session did not upload the record in 30 s".into());
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            a.client.sync(|_| {}).await?;
+            if a.store.local_heads(id)?.is_none() {
+                return Err("A did not fetch the record".into());
             }
         }
     }
@@ -369,6 +372,12 @@ async fn live(root: &tempfile::TempDir, team: &sim::Team, url: &str, edits: usiz
             Some(_) => {}
             None if i >= 5 => missed += 1,
             None => {
+                for (name, task) in ["B", "A"].iter().zip(&mut tasks) {
+                    if task.is_finished() {
+                        let ended = task.await;
+                        return Err(format!("{name}'s live session ended early: {ended:?}").into());
+                    }
+                }
                 let mut got = b.store.local_heads(id)?.unwrap_or_default();
                 got.sort();
                 return Err(format!(
