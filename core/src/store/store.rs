@@ -1302,6 +1302,77 @@ impl Store {
         self.insert_document_from_server(id, bytes, Some(server_heads))
     }
 
+    /// Many whole documents from the server (`hv-doc`) at once, each with the heads the server
+    /// committed: the records new to this device are decoded and projected, then written
+    /// together in **one** transaction, each stored acknowledged as
+    /// [`Store::insert_acknowledged_document`] would. What the server sent whole it can send
+    /// again, so nothing is lost if the batch does not commit: none of its records is then
+    /// stored, and none is marked synced. Records the device already has (merges), repeats of
+    /// an id and documents with no change go one at a time, as before.
+    ///
+    /// Returns one result per document, in order: a document that cannot be decoded is an
+    /// error for that record alone. `Err` of the whole call is a storage failure.
+    pub fn insert_acknowledged_documents(
+        &self,
+        docs: &[(RecordId, Vec<u8>, Vec<ChangeHash>)],
+    ) -> Result<Vec<Result<()>>> {
+        let inner = self.inner()?;
+        let mut results: Vec<Option<Result<()>>> = docs.iter().map(|_| None).collect();
+        // Decoding and projecting touch only the received bytes: done before the writer lock.
+        let mut seen = std::collections::HashSet::new();
+        let mut prepared = Vec::new();
+        for (i, (id, bytes, heads)) in docs.iter().enumerate() {
+            if !seen.insert(*id) {
+                continue;
+            }
+            match NewRemote::from_server(*id, bytes, heads) {
+                Ok(Some(new)) => prepared.push((i, new)),
+                Ok(None) => {}
+                Err(e) => results[i] = Some(Err(e)),
+            }
+        }
+        let mut stored = Vec::new();
+        if !prepared.is_empty() {
+            let mut conn = lock(&inner.writer);
+            let _epoch = WriteEpoch::begin(&inner.write_seq);
+            let tx = conn.transaction().sql()?;
+            let mut written = Vec::with_capacity(prepared.len());
+            for (i, new) in prepared {
+                let exists = tx
+                    .query_row(
+                        "SELECT 1 FROM documents WHERE id = ?1",
+                        [new.id.to_string()],
+                        |_| Ok(()),
+                    )
+                    .optional()
+                    .sql()?
+                    .is_some();
+                if exists {
+                    continue;
+                }
+                new.write(&tx)?;
+                written.push((i, new));
+            }
+            tx.commit().sql()?;
+            let mut cache = lock(&inner.cache);
+            for (i, new) in written {
+                stored.push(new.id);
+                cache.insert_if_absent(new.id, CachedDoc::new(new.doc));
+                results[i] = Some(Ok(()));
+            }
+        }
+        for id in stored {
+            self.events.publish(Some(id), ChangeOrigin::Sync);
+        }
+        Ok(docs
+            .iter()
+            .zip(results)
+            .map(|((id, bytes, heads), done)| {
+                done.unwrap_or_else(|| self.insert_acknowledged_document(*id, bytes, heads))
+            })
+            .collect())
+    }
+
     fn insert_document_from_server(
         &self,
         id: RecordId,
@@ -1614,8 +1685,7 @@ fn create_remote<T>(
     if doc.pending_ops() > 0 {
         return Err(refuse_unattributed());
     }
-    let heads = doc.get_heads();
-    if heads.is_empty() {
+    let Some(new) = NewRemote::prepare(id, doc, server_heads)? else {
         // Nothing arrived yet (e.g. the first sync message carries only heads).
         if let Some(s) = state {
             let tx = conn.transaction().sql()?;
@@ -1623,39 +1693,97 @@ fn create_remote<T>(
             tx.commit().sql()?;
         }
         return Ok((out, false));
-    }
-    check_document_id(id, &doc)?;
-    let projection = projection::project(id, &mut doc)?;
-    let snapshot = doc.save();
-    // The server has it. Acknowledged when the server's committed heads are exactly these
-    // (a whole document from the server); otherwise not yet.
-    let mut sorted_heads = heads.clone();
-    sorted_heads.sort();
-    let acked = server_heads.map(|h| {
-        let mut h = h.to_vec();
-        h.sort();
-        h
-    });
-    let row = match acked {
-        Some(h) if h == sorted_heads => SyncRow {
-            status: sync_state::acknowledged_status(projection.conflict_count as usize),
-            acked_heads: Some(h),
-        },
-        _ => SyncRow {
-            status: SyncStatus::Pending,
-            acked_heads: None,
-        },
     };
     let tx = conn.transaction().sql()?;
-    insert_document(&tx, id, &snapshot, &heads)?;
-    projection::write(&tx, &projection, row.status)?;
-    sync_state::write_row(&tx, id, &row)?;
+    new.write(&tx)?;
     if let Some(s) = &state {
         sync_state::write_sync_state(&tx, id, s)?;
     }
     tx.commit().sql()?;
-    lock(&inner.cache).insert_if_absent(id, CachedDoc::new(doc));
+    lock(&inner.cache).insert_if_absent(id, CachedDoc::new(new.doc));
     Ok((out, true))
+}
+
+/// A record new to this device, built from what the server sent and projected, ready to be
+/// written in a transaction.
+struct NewRemote {
+    id: RecordId,
+    doc: AutoCommit,
+    projection: Projection,
+    snapshot: Vec<u8>,
+    heads: Vec<ChangeHash>,
+    row: SyncRow,
+}
+
+impl NewRemote {
+    /// `None` when the document has no change yet.
+    fn prepare(
+        id: RecordId,
+        mut doc: AutoCommit,
+        server_heads: Option<&[ChangeHash]>,
+    ) -> Result<Option<Self>> {
+        let heads = doc.get_heads();
+        if heads.is_empty() {
+            return Ok(None);
+        }
+        check_document_id(id, &doc)?;
+        let projection = projection::project(id, &mut doc)?;
+        let snapshot = doc.save();
+        // The server has it. Acknowledged when the server's committed heads are exactly these
+        // (a whole document from the server); otherwise not yet.
+        let mut sorted_heads = heads.clone();
+        sorted_heads.sort();
+        let acked = server_heads.map(|h| {
+            let mut h = h.to_vec();
+            h.sort();
+            h
+        });
+        let row = match acked {
+            Some(h) if h == sorted_heads => SyncRow {
+                status: sync_state::acknowledged_status(projection.conflict_count as usize),
+                acked_heads: Some(h),
+            },
+            _ => SyncRow {
+                status: SyncStatus::Pending,
+                acked_heads: None,
+            },
+        };
+        Ok(Some(Self {
+            id,
+            doc,
+            projection,
+            snapshot,
+            heads,
+            row,
+        }))
+    }
+
+    /// A whole document from the server (`hv-doc`) for a record the device lacks.
+    fn from_server(
+        id: RecordId,
+        bytes: &[u8],
+        server_heads: &[ChangeHash],
+    ) -> Result<Option<Self>> {
+        let mut incoming = decode_document(id, bytes)?;
+        check_document_id(id, &incoming)?;
+        let mut doc = AutoCommit::new();
+        crate::sync::guard::guarded("a document", || doc.merge(&mut incoming)).map_err(
+            |detail| Error::Corrupt {
+                record: Some(id),
+                detail,
+            },
+        )??;
+        if doc.pending_ops() > 0 {
+            return Err(refuse_unattributed());
+        }
+        Self::prepare(id, doc, Some(server_heads))
+    }
+
+    fn write(&self, tx: &Connection) -> Result<()> {
+        insert_document(tx, self.id, &self.snapshot, &self.heads)?;
+        projection::write(tx, &self.projection, self.row.status)?;
+        sync_state::write_row(tx, self.id, &self.row)
+    }
 }
 
 /// Same variants, possibly different types until the sync module uses this one.
@@ -1751,6 +1879,13 @@ impl LocalDocs for Store {
         server_heads: &[ChangeHash],
     ) -> Result<()> {
         Store::insert_acknowledged_document(self, id, bytes, server_heads)
+    }
+
+    fn insert_acknowledged_documents(
+        &self,
+        docs: &[(RecordId, Vec<u8>, Vec<ChangeHash>)],
+    ) -> Result<Vec<Result<()>>> {
+        Store::insert_acknowledged_documents(self, docs)
     }
 
     fn mark_acknowledged(

@@ -72,6 +72,11 @@ pub struct SyncConfig {
     /// Extra trust anchors for `wss://` (a self-hosted team server's own CA), in DER form,
     /// added to the Mozilla roots.
     pub extra_root_certificates: Vec<Vec<u8>>,
+    /// Most whole documents received (`hv-doc`) that are stored in one transaction; fewer
+    /// when no more have arrived. Each is stored acknowledged, so none is `synced` before its
+    /// batch commits, and a batch lost before it commits is fetched again. 1 is a durable
+    /// commit per record.
+    pub docs_per_transaction: usize,
 }
 
 impl Default for SyncConfig {
@@ -83,6 +88,7 @@ impl Default for SyncConfig {
             poll_interval: Duration::from_secs(60),
             max_message_bytes: MAX_MESSAGE_BYTES,
             extra_root_certificates: Vec::new(),
+            docs_per_transaction: 64,
         }
     }
 }
@@ -289,6 +295,7 @@ impl<L: LocalDocs> SyncClient<L> {
             pushes: 0,
             idle_exchanges: HashMap::new(),
             stalled: HashSet::new(),
+            docs_in: Vec::new(),
         };
         match session.handshake().await {
             Ok(()) => Ok(session),
@@ -442,6 +449,9 @@ struct Session<'c, L: LocalDocs> {
     idle_exchanges: HashMap<RecordId, u32>,
     /// Records whose exchange was stopped in this session.
     stalled: HashSet<RecordId>,
+    /// Whole documents received (`hv-doc`) and not stored yet: stored together, in one
+    /// transaction, before the session waits, answers or handles anything else.
+    docs_in: Vec<(RecordId, Vec<u8>, Vec<ChangeHash>)>,
 }
 
 impl<L: LocalDocs> Session<'_, L> {
@@ -835,6 +845,8 @@ impl<L: LocalDocs> Session<'_, L> {
     /// Drives the queued and running documents until all are finished.
     async fn run_tasks(&mut self) -> Result<()> {
         loop {
+            // What arrived whole is stored first: it finishes tasks and so frees the window.
+            self.store_docs().await?;
             while self.tasks.len() < self.client.config.window {
                 let Some((id, kind)) = self.queue.pop_front() else {
                     break;
@@ -1105,7 +1117,42 @@ impl<L: LocalDocs> Session<'_, L> {
         Ok(())
     }
 
+    /// Stores the whole documents received so far in one call (one transaction for the
+    /// records new to the device), then does for each what its `hv-doc` asks.
+    async fn store_docs(&mut self) -> Result<()> {
+        if self.docs_in.is_empty() {
+            return Ok(());
+        }
+        let docs = std::mem::take(&mut self.docs_in);
+        let (docs, results) = self
+            .local(move |l| {
+                let results = l.insert_acknowledged_documents(&docs)?;
+                Ok((docs, results))
+            })
+            .await?;
+        for ((id, _, heads), stored) in docs.into_iter().zip(results) {
+            if self.per_doc(id, stored)?.is_none() {
+                continue;
+            }
+            self.received_changes.insert(id);
+            // A fresh state: the next exchange starts from what the device now has.
+            self.states.insert(id, sync::State::new());
+            // hv-doc carries the server's committed document, so its heads count as
+            // acknowledged (the store checks they are really contained locally; a new
+            // record was already stored acknowledged, and this finds nothing to write).
+            self.acknowledged(id, heads).await?;
+            self.finish(id);
+            self.subscribe(id);
+        }
+        Ok(())
+    }
+
     async fn handle(&mut self, msg: Message) -> Result<()> {
+        // Messages are handled in the order they came: any other message waits until the
+        // whole documents received before it are stored.
+        if !matches!(msg, Message::Doc { .. } | Message::Batch { .. }) {
+            self.store_docs().await?;
+        }
         match msg {
             Message::Sync {
                 document_id: id,
@@ -1198,22 +1245,10 @@ impl<L: LocalDocs> Session<'_, L> {
                 heads,
                 ..
             } => {
-                let acked = heads.clone();
-                let stored = self
-                    .local(move |l| l.insert_acknowledged_document(id, &data, &acked))
-                    .await;
-                if self.per_doc(id, stored)?.is_none() {
-                    return Ok(());
+                self.docs_in.push((id, data, heads));
+                if self.docs_in.len() >= self.client.config.docs_per_transaction.max(1) {
+                    self.store_docs().await?;
                 }
-                self.received_changes.insert(id);
-                // A fresh state: the next exchange starts from what the device now has.
-                self.states.insert(id, sync::State::new());
-                // hv-doc carries the server's committed document, so its heads count as
-                // acknowledged (the store checks they are really contained locally; a new
-                // record was already stored acknowledged, and this finds nothing to write).
-                self.acknowledged(id, heads).await?;
-                self.finish(id);
-                self.subscribe(id);
                 Ok(())
             }
             Message::DocUnavailable {
@@ -1328,6 +1363,7 @@ impl<L: LocalDocs> Session<'_, L> {
                     other => self.handle(other).await?,
                 }
             };
+            self.store_docs().await?;
             if reporting {
                 let report = report.clone();
                 self.local(move |l| l.set_meta(META_AUDIT_REPORT, &report))
@@ -1397,6 +1433,7 @@ impl<L: LocalDocs> Session<'_, L> {
 
     /// Fills in the report's totals once the session's work is done.
     async fn finish_report(&mut self) -> Result<SyncReport, Error> {
+        self.store_docs().await?;
         self.record_success().await?;
         let remaining = self.local(|l| l.unsynced_ids()).await?;
         let mut report = std::mem::take(&mut self.report);

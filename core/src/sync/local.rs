@@ -76,6 +76,20 @@ pub trait LocalDocs: Send + Sync + 'static {
         self.insert_remote_document(id, bytes)
     }
 
+    /// [`LocalDocs::insert_acknowledged_document`] for many documents: one result per
+    /// document, in order (an error confined to one record is that record's result). A store
+    /// may write the records new to it in one transaction, since the server can send again
+    /// whatever a failed batch loses; `Err` of the whole call is a storage failure.
+    fn insert_acknowledged_documents(
+        &self,
+        docs: &[(RecordId, Vec<u8>, Vec<ChangeHash>)],
+    ) -> Result<Vec<Result<()>>> {
+        Ok(docs
+            .iter()
+            .map(|(id, bytes, heads)| self.insert_acknowledged_document(*id, bytes, heads))
+            .collect())
+    }
+
     /// Records the server's durably committed heads; the status becomes `synced` only when
     /// they contain every local change (SAF-LOST-EDIT). Returns the resulting status.
     fn mark_acknowledged(&self, id: RecordId, server_heads: &[ChangeHash]) -> Result<SyncStatus>;

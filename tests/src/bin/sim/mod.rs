@@ -308,6 +308,16 @@ impl SimDevice {
         Ok(())
     }
 
+    /// Another client object for the same store, with other tunables.
+    pub fn client_with(&self, config: SyncConfig) -> R<SyncClient<Store>> {
+        Ok(SyncClient::with_config(
+            self.url.clone(),
+            self.token.clone(),
+            Arc::clone(&self.store),
+            config,
+        )?)
+    }
+
     /// Creates a child record.
     pub fn create_child(&self, given_name: &str) -> R<RecordId> {
         let id = RecordId::new();
