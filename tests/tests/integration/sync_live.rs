@@ -93,3 +93,58 @@ async fn a_connected_device_pushes_local_edits_and_receives_others_until_cancell
     stop.send(()).unwrap();
     runner.await.unwrap().unwrap();
 }
+
+/// `SAF-LOST-EDIT` in the long-lived mode: a device that fetched a record in a one-shot sync
+/// and then went live pushes its next edit, and is "synced" only once the server has it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saf_lost_edit_a_device_live_after_a_one_shot_sync_pushes_its_edit() {
+    let server = TestServer::start().await;
+    let team = server.team("North").await;
+    let config = SyncConfig {
+        poll_interval: Duration::from_secs(3600),
+        ..SyncConfig::default()
+    };
+    let other = Device::join(&server, &team).await;
+    let child = other.create_child("Amara");
+    other.sync().await.unwrap();
+
+    let live = Device::join_via(&server, &team, server.url(), config).await;
+    live.sync().await.unwrap();
+    assert_eq!(live.heads(child), other.heads(child), "fetched one-shot");
+
+    let progressed = Arc::new(Notify::new());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let runner = {
+        let live = live.clone();
+        let progressed = Arc::clone(&progressed);
+        tokio::spawn(async move {
+            live.client
+                .run_until_cancelled(
+                    async {
+                        let _ = stopped.await;
+                    },
+                    move |_| progressed.notify_one(),
+                )
+                .await
+        })
+    };
+    live.set_str(child, "family_name", "Okafor");
+    assert_ne!(live.status(child), SyncStatus::Synced, "an edit is pending");
+    let l = live.clone();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while l.status(child) != SyncStatus::Synced {
+            progressed.notified().await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the live edit was never acknowledged"));
+    // Synced means the server has it: a device that asks now receives it.
+    other.sync().await.unwrap();
+    assert_eq!(
+        other.get_str(child, "family_name").as_deref(),
+        Some("Okafor"),
+        "the server has the edit the live device shows as synced"
+    );
+    stop.send(()).unwrap();
+    runner.await.unwrap().unwrap();
+}

@@ -205,6 +205,9 @@ pub struct Team {
     pub ot: Uuid,
     /// One token per device.
     pub tokens: Vec<String>,
+    /// The device ids the server registered, in the order of `tokens`: a device's edits name
+    /// its own id (`RK-ATTRIB`), as a real tablet's do, so the server flags none of them.
+    pub devices: Vec<Uuid>,
 }
 
 /// Creates a team, its OT and `n` devices in the server's storage at `location`.
@@ -221,14 +224,18 @@ pub async fn setup_team(location: &Location, name: &str, n: usize) -> R<Team> {
     )
     .await?;
     let mut tokens = Vec::with_capacity(n);
+    let mut devices = Vec::with_capacity(n);
     for i in 0..n {
-        tokens.push(
-            admin::add_device(&store, ot, &format!("tablet {i}"))
-                .await?
-                .1,
-        );
+        let (device, token) = admin::add_device(&store, ot, &format!("tablet {i}")).await?;
+        devices.push(device);
+        tokens.push(token);
     }
-    Ok(Team { id, ot, tokens })
+    Ok(Team {
+        id,
+        ot,
+        tokens,
+        devices,
+    })
 }
 
 /// The server's committed heads of `ids` (sorted), read from its database.
@@ -286,7 +293,11 @@ impl SimDevice {
             actor: Actor {
                 user_id: team.ot,
                 role: Role::Ot,
-                device_id: Uuid::new_v4(),
+                device_id: team
+                    .devices
+                    .get(index)
+                    .copied()
+                    .ok_or("no device id for this device")?,
                 team_id: team.id,
                 hcpc_number: Some("OT12345".into()),
                 hcpc_verified_until: chrono::NaiveDate::from_ymd_opt(2030, 1, 1),
