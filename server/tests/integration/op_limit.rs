@@ -8,7 +8,11 @@ use std::time::Instant;
 
 use crate::common;
 
-use automerge::{sync, transaction::Transactable, AutoCommit, ReadDoc, ROOT};
+use automerge::{
+    sync,
+    transaction::{CommitOptions, Transactable},
+    AutoCommit, ReadDoc, ROOT,
+};
 use common::{add_device, add_team, record, Client, Server};
 use homevisit_core::{
     sync::{opcount::repeated_insert_change, protocol::Message},
@@ -104,7 +108,7 @@ async fn a_small_upload_of_ten_million_operations_is_refused_and_not_stored() {
     // The connection and the server go on; nothing of the hostile bytes was stored.
     let mut later = honest.clone();
     later.put(ROOT, "notes", "still here").unwrap();
-    later.commit();
+    later.commit_with(CommitOptions::default().with_message(common::attrib(&team.id, "edit")));
     let acked = c.upload(id, &mut later).await;
     assert_eq!(acked, later.get_heads());
     assert!(
@@ -112,7 +116,7 @@ async fn a_small_upload_of_ten_million_operations_is_refused_and_not_stored() {
         "the server exited"
     );
     assert!(fetch(&server, &team.token, new_id).await.is_none());
-    let stored = fetch(&server, &team.token, id).await.expect("the record");
+    let mut stored = fetch(&server, &team.token, id).await.expect("the record");
     assert_eq!(stored.get_heads(), later.get_heads());
     assert!(stored.get(ROOT, "items").unwrap().is_none());
     assert!(stored.document().stats().num_ops < 100);
@@ -173,7 +177,7 @@ async fn an_honest_device_syncs_while_four_hostile_uploads_run() {
     for i in 0..20_i64 {
         doc.put(ROOT, format!("visit{i}"), i).unwrap();
     }
-    doc.commit();
+    doc.commit_with(CommitOptions::default().with_message(common::attrib(&team.id, "edit")));
     let seen = c.sync_doc(id, &mut doc).await;
     let took = started.elapsed();
     assert!(
@@ -188,6 +192,6 @@ async fn an_honest_device_syncs_while_four_hostile_uploads_run() {
         refused += h.await.unwrap();
     }
     assert_eq!(refused, 4 * UPLOADS);
-    let stored = fetch(&server, &team.token, id).await.expect("the record");
+    let mut stored = fetch(&server, &team.token, id).await.expect("the record");
     assert_eq!(stored.get_heads(), doc.get_heads());
 }
