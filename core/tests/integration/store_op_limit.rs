@@ -79,7 +79,7 @@ fn a_device_refuses_a_ten_million_operation_document_and_stores_nothing() {
     assert_too_many_ops(id, r);
     let after = store.save_document(id).unwrap().expect("still stored");
     assert_eq!(after, before);
-    let doc = AutoCommit::load(&after).unwrap();
+    let mut doc = AutoCommit::load(&after).unwrap();
     assert_eq!(doc.get_heads(), honest.get_heads());
     assert!(doc.get(ROOT, "items").unwrap().is_none());
 
@@ -87,6 +87,6 @@ fn a_device_refuses_a_ten_million_operation_document_and_stores_nothing() {
     honest.put(ROOT, "family_name", "Okafor").unwrap();
     honest.commit();
     store.insert_remote_document(id, &honest.save()).unwrap();
-    let doc = AutoCommit::load(&store.save_document(id).unwrap().unwrap()).unwrap();
+    let mut doc = AutoCommit::load(&store.save_document(id).unwrap().unwrap()).unwrap();
     assert_eq!(doc.get_heads(), honest.get_heads());
 }
