@@ -134,6 +134,10 @@ impl From<Error> for HomeVisitError {
                 record_id: record.map(|r| r.to_string()),
                 detail,
             },
+            Error::TooManyOps { record, detail } => Self::Corrupt {
+                record_id: record.map(|r| r.to_string()),
+                detail,
+            },
             Error::DatabaseClosed => Self::DatabaseClosed,
             Error::StoreFile { problem, path } => Self::StoreFile {
                 problem: problem.into(),

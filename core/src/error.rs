@@ -50,6 +50,17 @@ pub enum Error {
         /// What was found.
         detail: String,
     },
+    /// Automerge bytes from a peer that would cost more than the document limits once loaded
+    /// (operations, changes, inflated bytes; docs/adr/0017-operation-count-limit.md): refused
+    /// before automerge loads them, so nothing was stored and the record is as it was. The
+    /// detail starts with `too-many-ops:`.
+    #[error("{detail}{}", record.map(|r| format!(" (record {r})")).unwrap_or_default())]
+    TooManyOps {
+        /// The record the bytes were for.
+        record: Option<RecordId>,
+        /// What the limit is and what the bytes would have cost.
+        detail: String,
+    },
     /// The store was closed; open it again.
     #[error("the store is closed")]
     DatabaseClosed,

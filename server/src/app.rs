@@ -16,7 +16,7 @@ use axum::{
     routing::get,
     Router,
 };
-use homevisit_core::sync::protocol::MAX_MESSAGE_BYTES;
+use homevisit_core::sync::{protocol::MAX_MESSAGE_BYTES, DocumentLimits};
 use tracing::Instrument;
 
 use crate::{
@@ -37,6 +37,9 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// Largest stored document (saved form, or sum of stored chunks).
     pub max_document_bytes: u64,
+    /// What a document may cost once loaded (operations, changes, inflated bytes), checked
+    /// on the bytes a peer sends before automerge materialises them.
+    pub document_limits: DocumentLimits,
     /// Documents per `hv-catchup-response` page.
     pub catchup_page: usize,
     /// How often an open connection re-checks that its device is not revoked.
@@ -79,6 +82,7 @@ impl Default for ServerConfig {
         Self {
             max_message_bytes: MAX_MESSAGE_BYTES,
             max_document_bytes: 4 * 1024 * 1024,
+            document_limits: DocumentLimits::default(),
             catchup_page: 1000,
             revocation_check: Duration::from_secs(15),
             revocation_poll: Duration::from_millis(250),

@@ -26,6 +26,7 @@ use homevisit_core::{
         ChangedDocument, Extension, HomeVisitMetadata, Message, PeerMetadata, MAX_LIST_LEN,
         PROTOCOL_VERSION,
     },
+    sync::CostError,
     RecordId,
 };
 use tokio::sync::broadcast::error::RecvError;
@@ -584,25 +585,39 @@ impl<S: ServerStore> Conn<S> {
         // document that queued them may have been dropped since.
         let carried = self.orphans.carry(id, &mut message);
         let mut new_state = self.state_for(id).await?;
+        let limits = self.app.config.document_limits;
         // Applied to a copy, on the blocking pool: a large document stalls no other task.
-        let (candidate, mut new_state) = slot
+        let applied = slot
             .with_doc(
                 self.app.docs.blocking(),
                 "applying a sync message",
-                move |doc| {
+                move |doc| -> Result<Result<(Automerge, sync::State), String>, CostError> {
+                    // What the document would cost with the carried changes (waiting ones
+                    // included), read before automerge parses them (ADR 0017).
+                    limits.check_sync_message(doc, &message)?;
                     let mut candidate = doc.cloned().unwrap_or_else(Automerge::new);
-                    guard::guarded("a sync message", || {
+                    Ok(guard::guarded("a sync message", || {
                         candidate
                             .receive_sync_message(&mut new_state, message)
                             .map_err(|e| e.to_string())
                     })
                     .and_then(|r| r)
-                    .map(|()| (candidate, new_state))
+                    .map(|()| (candidate, new_state)))
                 },
             )
             .await
-            .map_err(DocError::from)?
-            .map_err(|e| Stop::Protocol(format!("automerge sync message does not apply: {e}")))?;
+            .map_err(DocError::from)?;
+        let (candidate, mut new_state) = match applied {
+            Ok(applied) => applied,
+            Err(refused @ CostError::TooManyOps(_)) => {
+                drop(slot);
+                return self
+                    .refuse(id, Outcome::Rejected(refused.to_string()))
+                    .await;
+            }
+            Err(CostError::Malformed(e)) => Err(e),
+        }
+        .map_err(|e| Stop::Protocol(format!("automerge sync message does not apply: {e}")))?;
         if slot.doc.is_none() && candidate.get_heads().is_empty() {
             // The peer has a document this team does not have yet: ask for its changes, as
             // an empty automerge-repo peer would. Nothing is stored until changes arrive.
@@ -702,24 +717,40 @@ impl<S: ServerStore> Conn<S> {
             return self.refuse(id, Outcome::Rejected(reason)).await;
         }
         let team = self.auth.team_id;
+        let limits = self.app.config.document_limits;
         let mut slot = self.app.docs.lock(team, id).await?;
-        let candidate = slot
+        let loaded = slot
             .with_doc(
                 self.app.docs.blocking(),
                 "loading an uploaded document",
-                move |doc| match doc {
-                    Some(existing) => {
-                        // A copy: discarded if the bytes do not load (automerge may panic
-                        // midway).
-                        let mut c = existing.clone();
-                        guard::load_incremental(&mut c, &data).map(|_| c)
-                    }
-                    None => guard::load_document(&data),
+                move |doc| -> Result<Result<Automerge, String>, CostError> {
+                    // What the document would cost with these bytes, read before automerge
+                    // materialises them (ADR 0017).
+                    limits.check_load(doc, &data)?;
+                    Ok(match doc {
+                        Some(existing) => {
+                            // A copy: discarded if the bytes do not load (automerge may panic
+                            // midway).
+                            let mut c = existing.clone();
+                            guard::load_incremental(&mut c, &data).map(|_| c)
+                        }
+                        None => guard::load_document(&data),
+                    })
                 },
             )
             .await
-            .map_err(DocError::from)?
-            .map_err(|e| Stop::Protocol(format!("malformed automerge document: {e}")))?;
+            .map_err(DocError::from)?;
+        let candidate = match loaded {
+            Ok(candidate) => candidate,
+            Err(refused @ CostError::TooManyOps(_)) => {
+                drop(slot);
+                return self
+                    .refuse(id, Outcome::Rejected(refused.to_string()))
+                    .await;
+            }
+            Err(CostError::Malformed(e)) => Err(e),
+        }
+        .map_err(|e| Stop::Protocol(format!("malformed automerge document: {e}")))?;
         let outcome = self
             .app
             .docs

@@ -60,6 +60,11 @@ enum Command {
         /// Largest stored document, in bytes.
         #[arg(long)]
         max_document_bytes: Option<u64>,
+        /// Most operations a document may hold once loaded; an upload or sync message that
+        /// would pass it is refused with `too-many-ops:` before it is loaded
+        /// [default: 1000000].
+        #[arg(long)]
+        max_document_ops: Option<u64>,
         /// PEM certificate chain (leaf first): serve HTTPS/wss:// with it (needs --tls-key).
         #[arg(long, requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -268,6 +273,7 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             listen,
             max_message_bytes,
             max_document_bytes,
+            max_document_ops,
             tls_cert,
             tls_key,
             header_read_timeout_secs,
@@ -301,6 +307,9 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             }
             if let Some(n) = max_document_bytes {
                 config.max_document_bytes = n;
+            }
+            if let Some(n) = max_document_ops {
+                config.document_limits.max_ops = n;
             }
             if let Some(s) = header_read_timeout_secs {
                 config.header_read_timeout = Duration::from_secs(s.max(1));

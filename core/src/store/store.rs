@@ -45,7 +45,11 @@ use crate::{
     ids::RecordId,
     model::common::Schema,
     rules::record_keeping::AuditEntry,
-    sync::{local::LocalDocs, orphans::Orphans},
+    sync::{
+        local::LocalDocs,
+        opcount::{self, CostError, DocumentCost, DocumentLimits},
+        orphans::Orphans,
+    },
 };
 
 /// When a document's increments are folded into a new snapshot (docs/adr/0004).
@@ -1379,9 +1383,18 @@ impl Store {
         bytes: &[u8],
         server_heads: Option<&[ChangeHash]>,
     ) -> Result<()> {
+        // What the bytes cost once loaded, read before automerge materialises them (ADR 0017).
+        let limits = DocumentLimits::default();
+        let cost = opcount::cost(bytes, limits.max_inflated_bytes)
+            .and_then(|cost| limits.check(&cost).map(|()| cost))
+            .map_err(|e| refuse_cost(id, e))?;
         let mut incoming = decode_document(id, bytes)?;
         check_document_id(id, &incoming)?;
         self.apply_remote_acked(id, server_heads, |d| {
+            // With the record's own operations (none when it is new).
+            limits
+                .check(&DocumentCost::of_document(d.document()).plus(cost))
+                .map_err(|e| refuse_cost(id, e))?;
             crate::sync::guard::guarded("a document", || d.merge(&mut incoming)).map_err(
                 |detail| Error::Corrupt {
                     record: Some(id),
@@ -1673,6 +1686,21 @@ fn save_changes_with(
 }
 
 /// A record the device does not have yet, built from what the server sent.
+/// A refusal of [`opcount`] as the store's error: over a limit is [`Error::TooManyOps`],
+/// unreadable bytes are [`Error::Corrupt`].
+fn refuse_cost(id: RecordId, e: CostError) -> Error {
+    match e {
+        CostError::TooManyOps(_) => Error::TooManyOps {
+            record: Some(id),
+            detail: e.to_string(),
+        },
+        CostError::Malformed(detail) => Error::Corrupt {
+            record: Some(id),
+            detail,
+        },
+    }
+}
+
 fn create_remote<T>(
     inner: &Inner,
     conn: &mut Connection,
@@ -1845,6 +1873,11 @@ impl LocalDocs for Store {
         // Changes that came earlier without their dependencies go in again with this message.
         let mut carried = lock(&self.inner()?.orphans).carry(id, &mut message);
         let waiting = self.apply_remote_with(id, |d| {
+            // What the record would cost with the carried changes (waiting ones included),
+            // read before automerge parses them (ADR 0017).
+            DocumentLimits::default()
+                .check_sync_message(Some(d.document()), &message)
+                .map_err(|e| refuse_cost(id, e))?;
             // A panic inside automerge on hostile input is an error: the edit is discarded.
             crate::sync::guard::guarded("a sync message", || {
                 d.sync().receive_sync_message(state, message)

@@ -1478,6 +1478,7 @@ fn per_document(e: &Error) -> bool {
     matches!(
         e,
         Error::Corrupt { .. }
+            | Error::TooManyOps { .. }
             | Error::Automerge(_)
             | Error::NotFound(_)
             | Error::InvalidInput { .. }

@@ -26,6 +26,7 @@ mod store_durability;
 mod store_encryption;
 mod store_events;
 mod store_migration;
+mod store_op_limit;
 mod store_open_create;
 mod store_round_trip;
 mod store_support;

@@ -7,5 +7,6 @@ mod common;
 mod console_store;
 mod crash;
 mod demo;
+mod op_limit;
 mod store_suite;
 mod sync_endpoint;
