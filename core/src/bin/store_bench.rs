@@ -330,7 +330,7 @@ fn caseload_costs(
             .query_map([], |row| {
                 let id: String = row.get(0)?;
                 Ok(CaseloadEntry {
-                    child_id: id.parse().map_err(|e: Error| {
+                    child_id: id.parse().map_err(|e: homevisit_core::IdError| {
                         rusqlite::Error::FromSqlConversionFailure(
                             0,
                             rusqlite::types::Type::Text,
