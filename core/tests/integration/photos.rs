@@ -615,8 +615,10 @@ fn rk_report_a_visit_report_prints_the_stored_photo_annotated_and_the_family_sig
 
     let people = People::new([(f.r.actor().user_id, "Priya Raman".to_owned())]);
     let report = f.r.report(f.visit, ReportPurpose::Family, &people).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let pdf = dir.path().join("visit.pdf");
+    // Kept under the target directory, as the sample reports are, to be looked at.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("reports");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pdf = dir.join("visit-with-stored-photo.pdf");
     std::fs::write(&pdf, &report.pdf).unwrap();
     let images = pdf_images(&pdf);
     let photos: Vec<_> = images.iter().filter(|i| i.3 == "jpeg").collect();
