@@ -19,12 +19,13 @@ use homevisit_core::{
     doc::{self, signing::FlagAuthor, Attribution, ChangeMeta, NewRecordFlag},
     error::Error,
     model::{
-        common::{london_date, Schema},
+        common::Schema,
         equipment::{EquipmentRequest, Transition},
         risk::RiskAssessment,
         user::{Actor, Role},
     },
     rules::{
+        dates::local_date,
         equipment::DEFAULT_TIER2_COST_PENCE,
         workflow::{self, TransitionInput, WorkflowContext},
     },
@@ -231,7 +232,7 @@ fn transition_flags(
             }
             // The rules are judged on the day the transition was made, never later than
             // the day it reached the server.
-            let as_of = london_date(t.at.min(v.received_at));
+            let as_of = local_date(t.at.min(v.received_at));
             let ctx = WorkflowContext {
                 tier2_cost_pence: DEFAULT_TIER2_COST_PENCE,
                 risk_assessment: v.risk_assessment,

@@ -34,11 +34,12 @@ use crate::{
     error::{Error, Result},
     model::{
         common::{
-            item_list, london_date, sign_state as derive_sign_state, Addendum, Item, RecordStatus,
-            Schema, SignState, Signature,
+            item_list, sign_state as derive_sign_state, Addendum, Item, RecordStatus, Schema,
+            SignState, Signature,
         },
         user::{Actor, Role},
     },
+    rules::dates::local_date as london_date,
 };
 
 /// Where a signable schema keeps `signature`, `countersignature` and `addenda`: section J of a

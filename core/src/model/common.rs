@@ -10,7 +10,7 @@
 
 use std::{collections::BTreeSet, fmt, str::FromStr};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
@@ -596,33 +596,9 @@ pub fn is_finally_signed(state: SignState) -> bool {
     matches!(state, SignState::Signed | SignState::Countersigned)
 }
 
-pub use crate::rules::dates::{days_between, local_date as london_date};
-
-/// `d` plus `n` months, clamped to the month's end (2025-08-31 + 6 months = 2026-02-28), as
-/// DOMAIN.md §1.1 requires: [`crate::rules::dates::add_months`] for the forward steps the
-/// form rules take. An out-of-range year (beyond chrono's calendar) keeps the input.
-pub fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
-    i32::try_from(n)
-        .ok()
-        .and_then(|n| crate::rules::dates::add_months(d, n))
-        .unwrap_or(d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn add_months_clamps_to_month_end() {
-        assert_eq!(add_months(d("2025-08-31"), 6), d("2026-02-28"));
-        assert_eq!(add_months(d("2023-08-31"), 6), d("2024-02-29"));
-        assert_eq!(add_months(d("2025-01-15"), 12), d("2026-01-15"));
-        assert_eq!(add_months(d("2025-10-31"), 1), d("2025-11-30"));
-    }
 
     #[test]
     fn clock_time_accepts_only_hh_mm() {
@@ -640,12 +616,6 @@ mod tests {
         ] {
             assert!(bad.parse::<ClockTime>().is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn london_date_uses_british_summer_time() {
-        let at: DateTime<Utc> = "2026-08-31T23:30:00Z".parse().unwrap();
-        assert_eq!(london_date(at), d("2026-09-01"));
     }
 
     #[test]

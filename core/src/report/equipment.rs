@@ -235,6 +235,6 @@ pub(super) fn document(
         blocks: b,
         state,
         watermark,
-        date: req.requested_at.map(crate::model::common::london_date),
+        date: req.requested_at.map(crate::rules::dates::local_date),
     }
 }

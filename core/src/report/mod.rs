@@ -382,7 +382,7 @@ pub fn render(input: &ReportInput<'_>) -> Result<Report> {
     let short: String = id.chars().filter(|c| *c != '-').take(8).collect();
     let date = t
         .date
-        .unwrap_or_else(|| crate::model::common::london_date(input.producer.at));
+        .unwrap_or_else(|| crate::rules::dates::local_date(input.producer.at));
     Ok(Report {
         kind: t.kind,
         pdf: bytes,

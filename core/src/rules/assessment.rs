@@ -7,12 +7,13 @@
 use chrono::NaiveDate;
 
 use super::{
+    dates::add_months,
     fields::{check_opt, date_issue, has_text, require, Range, Stage, Unit},
     issue::{Issue, Severity},
 };
 use crate::model::{
     assessment::{Assessment, ConsentScope, VisitLocation},
-    common::{add_months, live, Service},
+    common::{live, Service},
 };
 
 /// `entrance_steps.count`: 0–50, usually 0–10.
@@ -485,13 +486,15 @@ pub fn validate(a: &Assessment, ctx: &AssessmentContext) -> Vec<Issue> {
             r,
             &format!("must be after the visit date {v}"),
         )),
-        (Some(r), Some(v)) if r > add_months(v, 12) => out.push(date_issue(
-            Severity::Warn,
-            "sections.I.next_review_on",
-            "The review date",
-            r,
-            &format!("is more than 12 months after the visit ({v})"),
-        )),
+        (Some(r), Some(v)) if add_months(v, 12).is_some_and(|limit| r > limit) => {
+            out.push(date_issue(
+                Severity::Warn,
+                "sections.I.next_review_on",
+                "The review date",
+                r,
+                &format!("is more than 12 months after the visit ({v})"),
+            ))
+        }
         _ => {}
     }
     out

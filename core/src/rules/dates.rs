@@ -187,6 +187,14 @@ mod tests {
     }
 
     #[test]
+    fn add_months_clamps_to_month_end() {
+        assert_eq!(add_months(d("2025-08-31"), 6), Some(d("2026-02-28")));
+        assert_eq!(add_months(d("2023-08-31"), 6), Some(d("2024-02-29")));
+        assert_eq!(add_months(d("2025-01-15"), 12), Some(d("2026-01-15")));
+        assert_eq!(add_months(d("2025-10-31"), 1), Some(d("2025-11-30")));
+    }
+
+    #[test]
     fn add_months_handles_year_wrap_and_negative_months() {
         assert_eq!(add_months(d("2025-11-30"), 3), Some(d("2026-02-28")));
         assert_eq!(add_months(d("2026-01-31"), -2), Some(d("2025-11-30")));

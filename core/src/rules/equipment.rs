@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 
 use super::{
     config::Thresholds,
+    dates::days_between,
     fields::{check_opt, has_text, require, Range, Stage, Unit},
     issue::{blocking, Ack, Issue},
     mh::{self, MhContext},
@@ -13,7 +14,7 @@ use super::{
 use crate::{
     error::Error,
     model::{
-        common::{days_between, is_finally_signed, live, Service},
+        common::{is_finally_signed, live, Service},
         equipment::{AdaptationWork, Category, EquipmentRequest, MeasurementKey as K, Status},
         risk::RiskAssessment,
     },

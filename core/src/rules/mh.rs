@@ -14,13 +14,14 @@ use uuid::Uuid;
 
 use super::{
     config::Thresholds,
+    dates::{add_months, days_between},
     fields::{check_opt, date_issue, has_text, require, Range, Stage, Unit},
     issue::{Issue, Severity},
 };
 use crate::{
     error::Error,
     model::{
-        common::{add_months, days_between, find_live, live, Item, YesNo},
+        common::{find_live, live, Item, YesNo},
         risk::{
             EquipmentKind, LiftingEquipment, RiskAssessment, RiskRating, Task, TileoItem,
             WeightReading,
@@ -43,7 +44,7 @@ pub const WEIGHT_MAX_AGE_DAYS: i64 = 90;
 /// [`Thresholds`]).
 pub const LOLER_NOTICE_DAYS: i64 = 30;
 /// LOLER: people-lifting equipment is examined at least every this many months.
-pub const LOLER_INTERVAL_MONTHS: u32 = 6;
+pub const LOLER_INTERVAL_MONTHS: i32 = 6;
 
 /// A risk band (`MH-SCORE`), computed from the score, never typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -456,7 +457,7 @@ pub fn validate(ra: &RiskAssessment, ctx: &MhContext<'_>) -> Vec<Issue> {
             )
             .with_value(r.to_string()),
         ),
-        (Some(r), Some(d)) if r > add_months(d, 12) => out.push(
+        (Some(r), Some(d)) if add_months(d, 12).is_some_and(|limit| r > limit) => out.push(
             Issue::warn(
                 "MH-REVIEW",
                 "review_due_on",
@@ -740,8 +741,7 @@ fn loler_issues(
     let due = e.data.next_exam_due_on;
     let scheme = e.data.written_scheme == Some(true);
     if let (Some(last), Some(next), false) = (e.data.last_exam_on, due, scheme) {
-        let limit = add_months(last, LOLER_INTERVAL_MONTHS);
-        if next > limit {
+        if let Some(limit) = add_months(last, LOLER_INTERVAL_MONTHS).filter(|l| next > *l) {
             out.push(
                 Issue::warn(
                     "MH-LOLER-INTERVAL",
@@ -763,8 +763,7 @@ fn loler_issues(
     // MH-LOLER-LAPSED: without a written scheme the 6-month limit holds, whatever next-due
     // date was typed.
     if let (Some(last), false) = (e.data.last_exam_on, scheme) {
-        let limit = add_months(last, LOLER_INTERVAL_MONTHS);
-        if limit < d {
+        if let Some(limit) = add_months(last, LOLER_INTERVAL_MONTHS).filter(|l| *l < d) {
             out.push(
                 Issue::error(
                     "MH-LOLER-LAPSED",

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{
     config::Thresholds,
+    dates::local_date as london_date,
     equipment::{
         self, approval_tier, hoist_ra_check, EquipmentContext, Tier, DEFAULT_TIER2_COST_PENCE,
         WHEELCHAIR_SIGNPOST,
@@ -22,7 +23,7 @@ use super::{
 use crate::{
     error::Error,
     model::{
-        common::{live, london_date, Item},
+        common::{live, Item},
         equipment::{Category, EquipmentRequest, ReviewOutcome, Status, Supersession, Transition},
         risk::RiskAssessment,
         user::{Actor, Role},

@@ -335,7 +335,7 @@ fn step(req: &mut EquipmentRequest, to: S, who: &Actor, at_s: &str, event: Optio
         outcome: Some(homevisit_core::model::equipment::ReviewOutcome::Suitable),
         ..TransitionInput::at(at(at_s))
     };
-    let today = homevisit_core::model::common::london_date(input.at);
+    let today = homevisit_core::rules::dates::local_date(input.at);
     let t = transition(req, to, who, today, input, &WorkflowContext::default())
         .unwrap_or_else(|e| panic!("{to:?}: {e:?}"));
     req.apply(item(t));
