@@ -9,6 +9,32 @@ use homevisit_core::{store::SyncStatus, sync::SyncConfig};
 use homevisit_tests::{device::Device, TestServer};
 use tokio::sync::{oneshot, Notify};
 
+/// Runs `device` in the long-lived mode until the returned sender fires; each progress event
+/// notifies the returned `Notify` (which keeps a permit, so no event is missed between checks).
+fn run_live(
+    device: &Device,
+) -> (
+    Arc<Notify>,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<homevisit_core::Result<()>>,
+) {
+    let progressed = Arc::new(Notify::new());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let live = device.clone();
+    let notify = Arc::clone(&progressed);
+    let runner = tokio::spawn(async move {
+        live.client
+            .run_until_cancelled(
+                async {
+                    let _ = stopped.await;
+                },
+                move |_| notify.notify_one(),
+            )
+            .await
+    });
+    (progressed, stop, runner)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connected_device_pushes_local_edits_and_receives_others_until_cancelled() {
     let server = TestServer::start().await;
@@ -24,22 +50,7 @@ async fn a_connected_device_pushes_local_edits_and_receives_others_until_cancell
     let child = live.create_child("Amara");
 
     // Progress events wake the test; it then checks the real state (no sleeps, no timing).
-    let progressed = Arc::new(Notify::new());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let runner = {
-        let live = live.clone();
-        let progressed = Arc::clone(&progressed);
-        tokio::spawn(async move {
-            live.client
-                .run_until_cancelled(
-                    async {
-                        let _ = stopped.await;
-                    },
-                    move |_| progressed.notify_one(),
-                )
-                .await
-        })
-    };
+    let (progressed, stop, runner) = run_live(&live);
     let wait_until = |what: &'static str, check: Box<dyn Fn() -> bool + Send>| {
         let progressed = Arc::clone(&progressed);
         async move {
@@ -112,22 +123,7 @@ async fn saf_lost_edit_a_device_live_after_a_one_shot_sync_pushes_its_edit() {
     live.sync().await.unwrap();
     assert_eq!(live.heads(child), other.heads(child), "fetched one-shot");
 
-    let progressed = Arc::new(Notify::new());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let runner = {
-        let live = live.clone();
-        let progressed = Arc::clone(&progressed);
-        tokio::spawn(async move {
-            live.client
-                .run_until_cancelled(
-                    async {
-                        let _ = stopped.await;
-                    },
-                    move |_| progressed.notify_one(),
-                )
-                .await
-        })
-    };
+    let (progressed, stop, runner) = run_live(&live);
     live.set_str(child, "family_name", "Okafor");
     assert_ne!(live.status(child), SyncStatus::Synced, "an edit is pending");
     let l = live.clone();
