@@ -5,8 +5,10 @@
 
 use image::{Rgb, RgbImage};
 
-/// One annotation as the document holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One annotation as the document holds it (`photos.<item_id>.annotations.<annotation_id>`),
+/// in pixels of the stored picture.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Shape {
     /// A marked point.
     Point {
@@ -26,6 +28,7 @@ pub enum Shape {
         /// End row.
         y2: u32,
         /// The length measured in the home, in mm (DOMAIN.md §1.1), printed as the label.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         length_mm: Option<u32>,
     },
 }

@@ -68,54 +68,8 @@ pub struct PhotoData {
     pub annotations: Vec<Item<AnnotationData>>,
 }
 
-/// A measured annotation (`photos.<item_id>.annotations.<annotation_id>`), in pixels of the
-/// stored picture.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum AnnotationData {
-    /// A marked point.
-    Point {
-        /// Column.
-        x: u32,
-        /// Row.
-        y: u32,
-    },
-    /// A measured line.
-    Line {
-        /// Start column.
-        x1: u32,
-        /// Start row.
-        y1: u32,
-        /// End column.
-        x2: u32,
-        /// End row.
-        y2: u32,
-        /// The length measured in the home, mm.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        length_mm: Option<u32>,
-    },
-}
-
-impl AnnotationData {
-    fn shape(&self) -> Shape {
-        match *self {
-            Self::Point { x, y } => Shape::Point { x, y },
-            Self::Line {
-                x1,
-                y1,
-                x2,
-                y2,
-                length_mm,
-            } => Shape::Line {
-                x1,
-                y1,
-                x2,
-                y2,
-                length_mm,
-            },
-        }
-    }
-}
+/// A measured annotation: the shape the core draws, stored as it is.
+pub type AnnotationData = Shape;
 
 /// What a new photo is, besides its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -644,7 +598,7 @@ fn signatures_in(json: &Json, texts: &SignedTexts) -> Result<Vec<FamilySignature
 /// Draws the live annotations of a photo onto its stored bytes.
 fn render_info(r: &Records, p: &PhotoInfo) -> Result<StoredImage> {
     let bytes = r.blob_bytes(&p.data.hash)?;
-    let shapes: Vec<Shape> = live(&p.data.annotations).map(|a| a.data.shape()).collect();
+    let shapes: Vec<Shape> = live(&p.data.annotations).map(|a| a.data.clone()).collect();
     if shapes.is_empty() {
         return Ok(StoredImage {
             hash: p.data.hash.clone(),
