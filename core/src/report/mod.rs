@@ -392,7 +392,7 @@ pub fn render(input: &ReportInput<'_>) -> Result<Report> {
 }
 
 /// The text set on each page of the report [`render`] makes from `input`, in drawing order
-/// (watermark, header, footer, body), one string per page with one line per text line. For
+/// (header, footer, body, watermark), one string per page with one line per text line. For
 /// tests and previews: the same layout, without the PDF.
 pub fn page_texts(input: &ReportInput<'_>) -> Result<Vec<String>> {
     let t = typeset(input)?;
@@ -403,6 +403,7 @@ pub fn page_texts(input: &ReportInput<'_>) -> Result<Vec<String>> {
         .map(|(i, p)| {
             let mut lines: Vec<String> = pdf::frame_texts(&t.fonts, &t.frame, i + 1, n);
             lines.extend(p.lines.iter().map(|l| l.text.clone()));
+            lines.extend(t.frame.watermark.clone());
             lines.join("\n")
         })
         .collect())

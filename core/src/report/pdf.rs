@@ -82,7 +82,8 @@ type Rgb = (u8, u8, u8);
 const BLACK: Rgb = (0, 0, 0);
 const GREY: Rgb = (90, 90, 90);
 const RED: Rgb = (180, 0, 0);
-const WATERMARK: Rgb = (240, 190, 190);
+const WATERMARK: Rgb = RED;
+const WATERMARK_OPACITY: f32 = 0.22;
 const RULE: Rgb = (170, 170, 170);
 
 fn fill((r, g, b): Rgb) -> Fill {
@@ -137,27 +138,6 @@ fn draw_frame(
     page_no: usize,
     page_count: usize,
 ) {
-    if let Some(w) = &frame.watermark {
-        artifact(surface, ArtifactType::Watermark, |s| {
-            let size = 44.0;
-            let width = fonts.bold.width(w, size);
-            s.push_transform(&Transform::from_rotate_at(
-                -40.0,
-                PAGE_WIDTH / 2.0,
-                PAGE_HEIGHT / 2.0,
-            ));
-            set_text(
-                s,
-                &fonts.bold,
-                WATERMARK,
-                (PAGE_WIDTH - width) / 2.0,
-                PAGE_HEIGHT / 2.0 + size / 3.0,
-                size,
-                w,
-            );
-            s.pop();
-        });
-    }
     artifact(surface, ArtifactType::Header, |s| {
         let title_w = fonts.bold.width(&frame.title, 10.0);
         let (name, size, with_title) = header_name(fonts, frame);
@@ -224,10 +204,42 @@ fn draw_frame(
     });
 }
 
-/// The frame's texts on page `page_no` of `page_count`, as [`draw_frame`] sets them.
+/// The diagonal watermark, drawn last and translucent (PDF/A-2 allows it) so that it lies over
+/// the page's photos and text, which stay readable through it: drawn first, a photo hid it.
+fn draw_watermark(surface: &mut Surface<'_>, fonts: &Fonts, frame: &Frame) {
+    let Some(w) = &frame.watermark else {
+        return;
+    };
+    artifact(surface, ArtifactType::Watermark, |s| {
+        let size = 44.0;
+        let width = fonts.bold.width(w, size);
+        s.push_transform(&Transform::from_rotate_at(
+            -40.0,
+            PAGE_WIDTH / 2.0,
+            PAGE_HEIGHT / 2.0,
+        ));
+        let (r, g, b) = WATERMARK;
+        s.set_fill(Some(Fill {
+            paint: rgb::Color::new(r, g, b).into(),
+            opacity: NormalizedF32::new(WATERMARK_OPACITY).unwrap_or(NormalizedF32::ONE),
+            rule: Default::default(),
+        }));
+        s.draw_text(
+            Point::from_xy((PAGE_WIDTH - width) / 2.0, PAGE_HEIGHT / 2.0 + size / 3.0),
+            fonts.bold.font.clone(),
+            size,
+            w,
+            false,
+            TextDirection::Auto,
+        );
+        s.pop();
+    });
+}
+
+/// The frame's texts on page `page_no` of `page_count`, as [`draw_frame`] sets them (the
+/// watermark is [`Frame::watermark`], drawn last by [`draw_watermark`]).
 pub fn frame_texts(fonts: &Fonts, frame: &Frame, page_no: usize, page_count: usize) -> Vec<String> {
     let mut v = Vec::new();
-    v.extend(frame.watermark.clone());
     let (name, _, with_title) = header_name(fonts, frame);
     v.push(name);
     if with_title {
@@ -399,6 +411,7 @@ pub fn write(
                 }
             }
         }
+        draw_watermark(&mut surface, fonts, frame);
         surface.finish();
         page.finish();
     }
