@@ -1,6 +1,7 @@
 //! Local store benchmark (docs/BENCHMARKS.md "Local store"). Prints, never asserts.
 //!
-//! `cargo run --locked -p homevisit-core --bin store_bench [-- --quick]`; the goals are
+//! `cargo run --locked -p homevisit-core --bin store_bench [-- --quick] [--caseload]`
+//! (`--caseload`: item 2 alone, for profiling the query); the goals are
 //! measured in the release profile: `--profile bench-release` (docs/BENCHMARKS.md).
 //!
 //! 1. The cost of a one-field edit through the store (automerge put + commit +
@@ -321,7 +322,7 @@ fn caseload_costs(
     conn.execute_batch("COMMIT").map_err(err)?;
     let plain_query = || -> Result<Vec<CaseloadEntry>, Error> {
         let mut stmt = conn
-            .prepare(
+            .prepare_cached(
                 "SELECT * FROM caseload
                  ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE, id",
             )
@@ -474,26 +475,9 @@ fn run() -> Result<(), Error> {
         if quick { "quick" } else { "full" }
     );
 
-    // Warm the disk and the code paths once, then measure both in the same run.
-    baseline(&scratch.0.join("warm.db"), 5)?;
-    let base = baseline(&scratch.0.join("baseline.db"), edits)?;
-    let edit = store_edits(&scratch.0.join("edits.db"), edits)?;
-    println!("one-field edit, {edits} edits:");
-    println!("  plain rusqlite UPDATE + commit : {base:>10.2?} per edit");
-    println!("  store edit (automerge + projection + transaction): {edit:>10.2?} per edit");
-    println!(
-        "  ratio store / plain UPDATE     : {:.2}",
-        edit.as_secs_f64() / base.as_secs_f64().max(f64::EPSILON)
-    );
-
-    let (change, project, save) = components(edits)?;
-    println!("  of which, in memory: doc::set_scalar {change:.2?}, project {project:.2?}, save_after {save:.2?}");
-
-    let (with_chunks, compacted) = load_costs(&scratch.0.join("load.db"), 99)?;
-    println!("loading one form from disk:");
-    println!("  snapshot + 99 increments : {with_chunks:.2?}");
-    println!("  after compaction         : {compacted:.2?}");
-
+    if !args.iter().any(|a| a == "--caseload") {
+        edits_and_loads(&scratch, edits)?;
+    }
     let (ours, plain) = caseload_costs(
         &scratch.0.join("caseload.db"),
         &scratch.0.join("caseload_plain.db"),
@@ -534,4 +518,29 @@ fn main() {
         eprintln!("store_bench: {e}");
         std::process::exit(1);
     }
+}
+
+/// Item 1 and the load costs: the edit against a plain `UPDATE`, and loading one form.
+fn edits_and_loads(scratch: &Scratch, edits: u32) -> Result<(), Error> {
+    // Warm the disk and the code paths once, then measure both in the same run.
+    baseline(&scratch.0.join("warm.db"), 5)?;
+    let base = baseline(&scratch.0.join("baseline.db"), edits)?;
+    let edit = store_edits(&scratch.0.join("edits.db"), edits)?;
+    println!("one-field edit, {edits} edits:");
+    println!("  plain rusqlite UPDATE + commit : {base:>10.2?} per edit");
+    println!("  store edit (automerge + projection + transaction): {edit:>10.2?} per edit");
+    println!(
+        "  ratio store / plain UPDATE     : {:.2}",
+        edit.as_secs_f64() / base.as_secs_f64().max(f64::EPSILON)
+    );
+
+    let (change, project, save) = components(edits)?;
+    println!("  of which, in memory: doc::set_scalar {change:.2?}, project {project:.2?}, save_after {save:.2?}");
+
+    let (with_chunks, compacted) = load_costs(&scratch.0.join("load.db"), 99)?;
+    println!("loading one form from disk:");
+    println!("  snapshot + 99 increments : {with_chunks:.2?}");
+    println!("  after compaction         : {compacted:.2?}");
+
+    Ok(())
 }

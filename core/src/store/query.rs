@@ -229,7 +229,8 @@ fn caseload_query(
     args: &[&dyn rusqlite::ToSql],
 ) -> Result<Vec<CaseloadEntry>> {
     let sql = format!("{CASELOAD_SELECT} WHERE cr.state = 'active' {filter} {CASELOAD_ORDER}");
-    let mut stmt = conn.prepare(&sql).sql()?;
+    // Cached: parsing this join on every call was a visible part of a list screen's refresh.
+    let mut stmt = conn.prepare_cached(&sql).sql()?;
     let rows = stmt.query_map(args, caseload_entry).sql()?;
     rows.collect::<rusqlite::Result<Vec<_>>>().sql()
 }
