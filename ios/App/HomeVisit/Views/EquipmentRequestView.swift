@@ -132,6 +132,7 @@ func roleName(_ role: Role) -> String {
     case .ap: return "Assistant practitioner"
     case .ot: return "Occupational therapist"
     case .approver: return "Approver"
+    case .system: return "Team system"
     }
 }
 
