@@ -6,11 +6,11 @@ use homevisit_core::{
     doc::meta::Action,
     model::{
         common::Schema,
-        equipment::{Category, ReviewOutcome as CoreReview, Status},
+        equipment::{Category, MeasurementKey as CoreKey, ReviewOutcome as CoreReview, Status},
         referral::Signpost as CoreSignpost,
         user::Role as CoreRole,
     },
-    rules::mh::Band,
+    rules::{fields::Unit, mh::Band},
 };
 
 mirror_enum! {
@@ -111,6 +111,64 @@ mirror_enum! {
         Other,
         /// Refused when a request is created: the wheelchair service assesses (`S-WHEELCHAIR`).
         Wheelchair,
+    }
+}
+
+mirror_enum! {
+    /// A row of the AP measurement table (DOMAIN.md §3.6, `EQ-MEAS-REQUIRED`).
+    MeasurementKey => CoreKey {
+        /// Body mass, kg.
+        WeightKg,
+        /// Standing height or supine length, cm.
+        HeightCm,
+        /// Seat to top of head.
+        HeadHeightSittingMm,
+        /// Seat to top of shoulder.
+        ShoulderHeightSittingMm,
+        /// Seat to underside of bent elbow.
+        ElbowHeightSittingMm,
+        /// Widest across hips or thighs.
+        HipWidthMm,
+        /// Back of buttock to back of knee.
+        ThighLengthMm,
+        /// Back of knee to floor or footplate, shoes on.
+        LowerLegLengthMm,
+        /// Prescribed seat depth.
+        SeatDepthMm,
+        /// Prescribed seat width.
+        SeatWidthMm,
+        /// Prescribed back height above the seat.
+        BackHeightMm,
+        /// Prescribed seat to floor.
+        SeatToFloorMm,
+        /// Floor to pan rim, seat off.
+        ToiletPanHeightMm,
+        /// Floor to top of bath rim.
+        BathRimHeightMm,
+        /// Floor to top of mattress.
+        BedHeightMm,
+        /// Narrowest clear door opening.
+        DoorClearWidthMm,
+        /// One step's rise.
+        StepRiserMm,
+    }
+}
+
+mirror_enum! {
+    /// The unit a whole-number field is stored and shown in; the apps label it.
+    MeasurementUnit => Unit {
+        /// Integer tenths of a kg, typed and shown with one decimal (`32.4 kg`).
+        KgTenths,
+        /// Integer tenths of a cm, typed and shown with one decimal.
+        CmTenths,
+        /// Millimetres.
+        Mm,
+        /// Degrees.
+        Degrees,
+        /// Pence, shown as pounds.
+        Pence,
+        /// A plain count.
+        Count,
     }
 }
 

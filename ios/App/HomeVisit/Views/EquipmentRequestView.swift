@@ -156,7 +156,7 @@ private struct MeasurementRowView: View {
                 Text(row.unit).foregroundStyle(.secondary)
                 if text != row.input { Button("Save") { set(text) }.buttonStyle(.borderedProminent) }
             }
-            Text("\(row.key) · range \(row.hardRange), usual \(row.softRange)\(row.measuredOn.map { " · measured \($0)" } ?? "")")
+            Text("Range \(row.hardRange), usual \(row.softRange)\(row.measuredOn.map { " · measured \($0)" } ?? "")")
                 .font(.caption2)
                 .foregroundStyle(.secondary)
             ForEach(row.issues, id: \.self) { IssueLine(issue: $0, acknowledge: acknowledge) }
