@@ -811,7 +811,7 @@ mod tests {
     }
 
     #[test]
-    fn an_app_cannot_act_as_the_system_role() {
+    fn rk_attrib_an_app_cannot_act_as_the_system_role() {
         assert!(matches!(
             actor(&identity(Role::System)),
             Err(HomeVisitError::InvalidInput { rule_id, .. }) if rule_id == "RK-ATTRIB"
