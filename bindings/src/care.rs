@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::{
     error::{FfiResult, HomeVisitError},
     store::Store,
-    types::{parse_date, parse_id, truncate, HistoryItem},
+    types::{parse_date, parse_id, truncate, HistoryItem, Role},
 };
 
 mirror_enum! {
@@ -530,7 +530,7 @@ impl Store {
             self.records().typed(parse_id(&referral_id)?)?;
         Ok(r.eligibility_override.map(|o| EligibilityException {
             by: o.by.to_string(),
-            role: o.role.as_str().to_owned(),
+            role: o.role.into(),
             reason: o.reason,
             on: o.on.to_string(),
             at: format_instant(o.at),
@@ -543,8 +543,8 @@ impl Store {
 pub struct EligibilityException {
     /// Who accepted it (user id).
     pub by: String,
-    /// Their role code.
-    pub role: String,
+    /// Their role when they accepted it.
+    pub role: Role,
     /// Why.
     pub reason: String,
     /// `YYYY-MM-DD`.

@@ -15,7 +15,7 @@ use homevisit_core::{
 };
 
 use crate::{
-    codes::{EquipmentStatus, RiskBand, WorkflowNeed},
+    codes::{EquipmentStatus, MeasurementKey, MeasurementUnit, RiskBand, WorkflowNeed},
     error::{FfiResult, HomeVisitError},
     store::Store,
     types::{parse_id, ValidationIssue},
@@ -49,12 +49,15 @@ pub fn risk_score(likelihood: i64, severity: i64) -> FfiResult<RiskScore> {
 /// One row of the AP measurement table (DOMAIN.md §3.6), ranges in the stored unit.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct MeasurementSpecInfo {
-    /// The key, e.g. `lower_leg_length_mm`.
-    pub key: String,
+    /// Which measurement.
+    pub key: MeasurementKey,
+    /// Where it sits in a request (`measurements.lower_leg_length_mm`), its `value` and
+    /// `measured_on` beneath.
+    pub path: String,
     /// What is measured, e.g. `Back of knee to floor or footplate`.
     pub what: String,
-    /// `kg`, `cm` or `mm`.
-    pub unit: String,
+    /// The unit it is stored and shown in.
+    pub unit: MeasurementUnit,
     /// Whether the value is typed with one decimal (kg, cm) and stored in tenths.
     pub tenths: bool,
     /// Hard range (outside → `FLD-HARD` ERROR), stored unit.
@@ -75,17 +78,10 @@ pub fn measurement_specs() -> Vec<MeasurementSpecInfo> {
     MEASUREMENT_TABLE
         .iter()
         .map(|s| MeasurementSpecInfo {
-            key: s.key.as_str().to_owned(),
+            key: s.key.into(),
+            path: format!("measurements.{}", s.key.as_str()),
             what: s.what.to_owned(),
-            unit: match s.range.unit {
-                Unit::KgTenths => "kg",
-                Unit::CmTenths => "cm",
-                Unit::Mm => "mm",
-                Unit::Degrees => "°",
-                Unit::Pence => "p",
-                Unit::Count => "",
-            }
-            .to_owned(),
+            unit: s.range.unit.into(),
             tenths: matches!(s.range.unit, Unit::KgTenths | Unit::CmTenths),
             hard_min: s.range.hard.0,
             hard_max: s.range.hard.1,
@@ -180,11 +176,11 @@ impl Store {
     }
 
     /// The measurement keys the request's category needs at submit (`EQ-MEAS-REQUIRED`).
-    pub fn required_measurements(&self, record_id: String) -> FfiResult<Vec<String>> {
+    pub fn required_measurements(&self, record_id: String) -> FfiResult<Vec<MeasurementKey>> {
         let req = self.equipment_request(&record_id)?;
         Ok(required_measurements(&req)
             .into_iter()
-            .map(|k| k.as_str().to_owned())
+            .map(MeasurementKey::from)
             .collect())
     }
 

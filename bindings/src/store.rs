@@ -7,7 +7,7 @@ use std::sync::Arc;
 use homevisit_core::{
     doc::FieldAmendment,
     model::visit::SafeguardingStatus as CoreSgStatus,
-    model::{common::Schema, equipment::Status, referral::EligibilityOutcome, user::Actor},
+    model::{equipment::Status, referral::EligibilityOutcome, user::Actor},
     records::{Records, SystemClock},
     rules::visits::missed_visit_message,
     rules::{config::RulesConfig, workflow::TransitionInput},
@@ -17,7 +17,10 @@ use serde_json::Value as Json;
 
 use crate::{
     care::SafeguardingStatus,
-    codes::{EligibilityDecision, EquipmentCategory, EquipmentStatus, ReviewOutcome},
+    codes::{
+        EligibilityDecision, EquipmentCategory, EquipmentStatus, RecordSchema, ReviewOutcome, Role,
+        Signpost,
+    },
     error::{FfiResult, HomeVisitError},
     observe::{
         CaseloadObserver, Dispatcher, ObserverHandle, Observers, RecordObserver, SyncStatusObserver,
@@ -116,8 +119,9 @@ impl From<CaseloadEntry> for CaseloadItem {
 pub struct RecordItem {
     /// The record's id.
     pub record_id: String,
-    /// `homevisit/assessment` …
-    pub schema: String,
+    /// The record's kind; `None` when its document names no schema this version knows (a
+    /// record from a newer or faulty peer is still listed).
+    pub schema: Option<RecordSchema>,
     /// The child it is about.
     pub child_id: Option<String>,
     /// Short title.
@@ -138,7 +142,7 @@ impl From<RecordSummary> for RecordItem {
     fn from(r: RecordSummary) -> Self {
         Self {
             record_id: r.id.to_string(),
-            schema: r.schema,
+            schema: homevisit_core::doc::record::parse_schema(&r.schema).map(RecordSchema::from),
             child_id: r.child_id.map(|c| c.to_string()),
             title: r.title,
             status: r.status,
@@ -155,8 +159,8 @@ impl From<RecordSummary> for RecordItem {
 pub struct RecordView {
     /// The record's id.
     pub record_id: String,
-    /// `homevisit/risk_assessment` …
-    pub schema: String,
+    /// The record's kind.
+    pub schema: RecordSchema,
     /// The child banner (`SAF-WRONG-CHILD`).
     pub banner: Banner,
     /// Effective content (addenda applied) as JSON text in the document layout.
@@ -215,7 +219,7 @@ pub struct DeclinedPartInfo {
     /// Plain sentence.
     pub reason: String,
     /// Where to go instead.
-    pub signpost: Option<String>,
+    pub signpost: Option<Signpost>,
 }
 
 /// An eligibility outcome (DOMAIN.md §2.2), flattened for the apps.
@@ -227,20 +231,12 @@ pub struct Eligibility {
     pub rule_ids: Vec<String>,
     /// One sentence per failing rule.
     pub reasons: Vec<String>,
-    /// Signpost codes.
-    pub signpost: Vec<String>,
+    /// Where to go instead, de-duplicated.
+    pub signpost: Vec<Signpost>,
     /// Missing inputs as field paths.
     pub missing: Vec<String>,
     /// Parts the service does not do.
     pub declined_parts: Vec<DeclinedPartInfo>,
-}
-
-fn code<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(Json::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
 }
 
 impl From<EligibilityOutcome> for Eligibility {
@@ -250,7 +246,7 @@ impl From<EligibilityOutcome> for Eligibility {
                 .map(|p| DeclinedPartInfo {
                     rule_id: p.rule_id,
                     reason: p.reason,
-                    signpost: p.signpost.map(|s| code(&s)),
+                    signpost: p.signpost.map(Signpost::from),
                 })
                 .collect()
         };
@@ -272,7 +268,7 @@ impl From<EligibilityOutcome> for Eligibility {
                 outcome: EligibilityDecision::NotEligible,
                 rule_ids,
                 reasons,
-                signpost: signpost.iter().map(code).collect(),
+                signpost: signpost.into_iter().map(Signpost::from).collect(),
                 missing: vec![],
                 declined_parts: parts(declined_parts),
             },
@@ -307,6 +303,14 @@ pub(crate) fn actor(identity: &Identity) -> FfiResult<Actor> {
             detail: format!("{what} `{}` is not a UUID", truncate(s)),
         })
     };
+    // The apps act for a person; only the team server and the equipment-store feed write as
+    // `system`, with their own credentials.
+    if identity.role == Role::System {
+        return Err(HomeVisitError::InvalidInput {
+            rule_id: "RK-ATTRIB".into(),
+            detail: "an app acts for a person: `system` is the team server's role".into(),
+        });
+    }
     Ok(Actor {
         user_id: uuid("user_id", &identity.user_id)?,
         role: identity.role.into(),
@@ -533,7 +537,7 @@ impl Store {
         let v = self.records.view(parse_id(&record_id)?)?;
         Ok(RecordView {
             record_id: v.id.to_string(),
-            schema: code(&v.schema),
+            schema: v.schema.into(),
             banner: v.banner.into(),
             content_json: v.content.to_string(),
             sign_state: v.sign_state.into(),
@@ -791,7 +795,27 @@ impl Store {
     }
 }
 
-/// The schema code of a record kind, as list screens show it.
-pub fn schema_code(s: Schema) -> String {
-    code(&s)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(role: Role) -> Identity {
+        Identity {
+            user_id: uuid::Uuid::new_v4().to_string(),
+            role,
+            device_id: uuid::Uuid::new_v4().to_string(),
+            team_id: uuid::Uuid::new_v4().to_string(),
+            hcpc_number: None,
+            hcpc_verified_until: None,
+        }
+    }
+
+    #[test]
+    fn rk_attrib_an_app_cannot_act_as_the_system_role() {
+        assert!(matches!(
+            actor(&identity(Role::System)),
+            Err(HomeVisitError::InvalidInput { rule_id, .. }) if rule_id == "RK-ATTRIB"
+        ));
+        assert!(actor(&identity(Role::Ap)).is_ok());
+    }
 }

@@ -4,34 +4,14 @@
 
 use homevisit_core::{
     doc::{Attribution, Conflict, HistoryEntry},
-    model::{common::SignState as CoreSignState, user::Role as CoreRole},
+    model::common::SignState as CoreSignState,
     records::{Banner as CoreBanner, FieldValue as CoreFieldValue},
     rules::issue::{Issue, Severity as CoreSeverity},
     RecordId,
 };
 
-use crate::error::HomeVisitError;
-
-/// A user's role (DOMAIN.md §1.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Role {
-    /// Assistant practitioner.
-    Ap,
-    /// Occupational therapist.
-    Ot,
-    /// OT with approval authority.
-    Approver,
-}
-
-impl From<Role> for CoreRole {
-    fn from(r: Role) -> Self {
-        match r {
-            Role::Ap => CoreRole::Ap,
-            Role::Ot => CoreRole::Ot,
-            Role::Approver => CoreRole::Approver,
-        }
-    }
-}
+pub use crate::codes::Role;
+use crate::{codes::ChangeAction, error::HomeVisitError};
 
 /// Who is using the app on this device; every change records it (`RK-ATTRIB`).
 #[derive(Debug, Clone, uniffi::Record)]
@@ -217,8 +197,8 @@ impl From<CoreBanner> for Banner {
 pub struct Author {
     /// User id, when the change carried attribution.
     pub user_id: Option<String>,
-    /// `ap`, `ot`, `approver`, `system`.
-    pub role: Option<String>,
+    /// Their role when they made it.
+    pub role: Option<Role>,
     /// Device id.
     pub device_id: Option<String>,
     /// When (RFC 3339 UTC).
@@ -229,7 +209,7 @@ impl From<&Attribution> for Author {
     fn from(a: &Attribution) -> Self {
         Self {
             user_id: a.user_id().map(|u| u.to_string()),
-            role: a.role().map(|r| r.as_str().to_owned()),
+            role: a.role().map(Role::from),
             device_id: a.device_id().map(|u| u.to_string()),
             at: a.at().map(homevisit_core::doc::meta::format_instant),
         }
@@ -277,8 +257,8 @@ pub struct HistoryItem {
     pub hash: String,
     /// Who, when, where.
     pub author: Author,
-    /// `create`, `edit`, `sign`, …, when attributed.
-    pub action: Option<String>,
+    /// What the change did, when attributed.
+    pub action: Option<ChangeAction>,
     /// The field paths it touched.
     pub paths: Vec<String>,
 }
@@ -287,7 +267,7 @@ impl From<HistoryEntry> for HistoryItem {
     fn from(h: HistoryEntry) -> Self {
         Self {
             author: Author::from(&h.attribution),
-            action: h.attribution.action().map(|a| a.as_str().to_owned()),
+            action: h.attribution.action().map(ChangeAction::from),
             hash: h.hash,
             paths: h.paths,
         }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Lists every `String` the exported API carries, from the generated Kotlin, and compares the
 list with bindings/string-api.txt, where each one is classified: an id, a date or instant, a
-rule ID, a field path, free text, or a code still waiting for its enum.
+rule ID, a field path, free text, a code of one field's own list, or a code still waiting for
+its enum.
 
 Fails when the generated API has a `String` the file does not list (a new parameter or field
 must be classified: a closed code list is an enum, not a string) or the file lists one that no
@@ -12,7 +13,7 @@ Usage: string_api_check.py GENERATED_KOTLIN LIST_FILE
 import re
 import sys
 
-KINDS = {"id", "date", "instant", "rule", "path", "text", "json", "code"}
+KINDS = {"id", "date", "instant", "rule", "path", "text", "json", "fieldcode", "code"}
 
 
 PARAM = re.compile(r"`(\w+)`: ((?:[\w.]+)(?:<[^>]*>)?\??)")

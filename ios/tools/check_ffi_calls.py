@@ -156,7 +156,7 @@ def main(generated: str, root: str) -> int:
     # every generated enum the kit switches over exhaustively by value names (.draft, .ap …)
     expected = {
         "SignState": {"draft", "signed", "awaitingCountersignature", "countersigned", "enteredInError"},
-        "Role": {"ap", "ot", "approver"},
+        "Role": {"ap", "ot", "approver", "system"},
         "Severity": {"warn", "error"},
         "SyncStatus": {"localOnly", "pending", "synced", "conflict"},
         "Service": {"health", "socialCare"},

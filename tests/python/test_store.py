@@ -67,11 +67,11 @@ def test_main_flow_child_records_validation_and_workflow(path):
     outcome = ap.evaluate_eligibility(referral, "2025-11-03")
     assert outcome.outcome == hv.EligibilityDecision.NOT_ELIGIBLE
     assert outcome.rule_ids[0] == "H-REF-SOURCE"
-    assert "ask_professional_to_refer" in outcome.signpost
+    assert hv.Signpost.ASK_PROFESSIONAL_TO_REFER in outcome.signpost
     assert [c.child_id for c in ap.search("943 476 5919")] == [child]
     assert len(ap.records_of_child(child)) == 3
     history = ap.history(ra)
-    assert history[0].action == "create"
+    assert history[0].action == hv.ChangeAction.CREATE
 
 
 def test_nhs_number_check_reports_rule_ids():

@@ -70,7 +70,8 @@ pub fn schema_code(schema: Schema) -> &'static str {
     }
 }
 
-fn parse_schema(s: &str) -> Option<Schema> {
+/// The record kind a `schema` code names; `None` for a code this version does not know.
+pub fn parse_schema(s: &str) -> Option<Schema> {
     [
         Schema::Child,
         Schema::Referral,

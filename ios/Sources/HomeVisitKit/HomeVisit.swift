@@ -182,7 +182,7 @@ public final class HomeVisit: SyncTrigger, @unchecked Sendable {
     public func syncStatus(recordId: String) async throws -> SyncStatus {
         try await io { try $0.syncStatus(recordId: recordId) }
     }
-    public func requiredMeasurements(recordId: String) async throws -> [String] {
+    public func requiredMeasurements(recordId: String) async throws -> [MeasurementKey] {
         try await io { try $0.requiredMeasurements(recordId: recordId) }
     }
     public func workflowActions(recordId: String) async throws -> WorkflowView {

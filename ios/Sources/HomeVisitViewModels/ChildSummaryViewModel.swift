@@ -13,7 +13,15 @@ public enum RecordKind: String, CaseIterable, Sendable {
     case riskAssessment = "homevisit/risk_assessment"
     case equipmentRequest = "homevisit/equipment_request"
 
-    public var schema: String { rawValue }
+    public var schema: RecordSchema {
+        switch self {
+        case .child: return .child
+        case .referral: return .referral
+        case .assessment: return .assessment
+        case .riskAssessment: return .riskAssessment
+        case .equipmentRequest: return .equipmentRequest
+        }
+    }
 
     public var label: String {
         switch self {
@@ -25,8 +33,9 @@ public enum RecordKind: String, CaseIterable, Sendable {
         }
     }
 
-    public static func of(_ schema: String) -> RecordKind? {
-        allCases.first { $0.schema == schema || $0.schema.hasSuffix("/" + schema) }
+    /// `nil` for a record whose schema this version does not know.
+    public static func of(_ schema: RecordSchema?) -> RecordKind? {
+        allCases.first { $0.schema == schema }
     }
 }
 
@@ -91,12 +100,43 @@ public enum EligibilityOutcome: String, Sendable {
 public struct ReasonRow: Equatable, Hashable, Sendable {
     public let ruleId: String
     public let text: String
-    public let signpost: String?
+    public let signpost: Signpost?
 
-    public init(ruleId: String, text: String, signpost: String? = nil) {
+    public init(ruleId: String, text: String, signpost: Signpost? = nil) {
         self.ruleId = ruleId
         self.text = text
         self.signpost = signpost
+    }
+}
+
+extension Signpost {
+    /// How a signpost reads to the family and the referrer.
+    public var label: String {
+        switch self {
+        case .graduatedOfferSensory: return "the graduated offer on sensory processing"
+        case .askProfessionalToRefer: return "ask a professional who knows the child to refer"
+        case .familyPartnershipService: return "the Family Partnership Service"
+        case .wheelchairService: return "the wheelchair service"
+        case .behaviourSupportTeams: return "the behaviour support teams"
+        case .ownAreaService: return "the OT service of the child's GP's area"
+        case .adultServices: return "adult OT and social-care services"
+        }
+    }
+}
+
+/// The case of a signpost code in a stored eligibility snapshot (`ask_professional_to_refer`);
+/// `nil` for one this version does not know.
+public func signpostOf(_ code: String?) -> Signpost? {
+    guard let code else { return nil }
+    switch code {
+    case "graduated_offer_sensory": return .graduatedOfferSensory
+    case "ask_professional_to_refer": return .askProfessionalToRefer
+    case "family_partnership_service": return .familyPartnershipService
+    case "wheelchair_service": return .wheelchairService
+    case "behaviour_support_teams": return .behaviourSupportTeams
+    case "own_area_service": return .ownAreaService
+    case "adult_services": return .adultServices
+    default: return nil
     }
 }
 
@@ -112,7 +152,7 @@ public struct EligibilityCard: Equatable, Identifiable, Sendable {
     public let title: String
     public let outcome: EligibilityOutcome?
     public let reasons: [ReasonRow]
-    public let signposts: [String]
+    public let signposts: [Signpost]
     public let missing: [String]
     public let declined: [ReasonRow]
     public let asOf: String?
@@ -167,14 +207,14 @@ public func storedEligibility(referralId: String, title: String, content: [Strin
         title: title,
         outcome: o?["result"]?.stringValue.flatMap(EligibilityOutcome.of),
         reasons: ids.enumerated().map { i, id in ReasonRow(ruleId: id, text: i < reasons.count ? reasons[i] : "") },
-        signposts: strings("signpost"),
+        signposts: strings("signpost").compactMap { signpostOf($0) },
         missing: strings("missing"),
         declined: (o?["declined_parts"]?.arrayValue ?? []).compactMap { p in
             guard let m = p.objectValue else { return nil }
             return ReasonRow(
                 ruleId: m["rule_id"]?.stringValue ?? "",
                 text: m["reason"]?.stringValue ?? "",
-                signpost: m["signpost"]?.stringValue
+                signpost: signpostOf(m["signpost"]?.stringValue)
             )
         },
         asOf: snap?["as_of"]?.stringValue

@@ -16,7 +16,7 @@ public struct CandidateUi: Equatable, Sendable {
     public let valueJson: String
     public let display: String
     public let userId: String?
-    public let role: String?
+    public let role: Role?
     public let deviceId: String?
     public let at: String?
     public let mine: Bool

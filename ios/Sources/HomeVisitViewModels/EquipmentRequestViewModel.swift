@@ -7,6 +7,20 @@ import Foundation
 import HomeVisitCore
 import HomeVisitKit
 
+extension MeasurementUnit {
+    /// How the unit is written after a number (`kg`, `°`); a count has none.
+    public var symbol: String {
+        switch self {
+        case .kgTenths: return "kg"
+        case .cmTenths: return "cm"
+        case .mm: return "mm"
+        case .degrees: return "°"
+        case .pence: return "p"
+        case .count: return ""
+        }
+    }
+}
+
 /// One row of the AP measurement table.
 ///
 /// - `input`: the value as typed (`32.4` for kg, `280` for mm), empty when not measured.
@@ -14,7 +28,7 @@ import HomeVisitKit
 /// - `hardRange` / `softRange`: the ranges in the unit shown (`50–650 mm`).
 /// - `issues`: `FLD-HARD`, `FLD-SOFT`, `EQ-MEAS-REQUIRED`, `EQ-MEAS-AGE`, `EQ-MEAS-FIT`.
 public struct MeasurementRow: Equatable, Identifiable, Sendable {
-    public let key: String
+    public let key: MeasurementKey
     public let what: String
     public let unit: String
     public let decimal: Bool
@@ -26,7 +40,7 @@ public struct MeasurementRow: Equatable, Identifiable, Sendable {
     public let softRange: String
     public let issues: [IssueRow]
 
-    public var id: String { key }
+    public var id: MeasurementKey { key }
 }
 
 /// A workflow move from the current status.
@@ -111,7 +125,7 @@ public final class EquipmentRequestViewModel: RecordFormViewModel<EquipmentReque
     private let specs: [MeasurementSpecInfo] = measurementSpecs()
     private let today: () -> String
     // Read with the record on every reload (the category decides what is required).
-    private var required: [String] = []
+    private var required: [MeasurementKey] = []
     private var workflow: WorkflowView?
 
     public init(hv: HomeVisit, recordId: String, today: @escaping () -> String = { londonToday() }) {
@@ -125,12 +139,12 @@ public final class EquipmentRequestViewModel: RecordFormViewModel<EquipmentReque
     /// Records a measurement as typed (kg and cm with one decimal, others whole mm), measured
     /// `measuredOn` (default today). Out-of-range values are kept and flagged.
     @discardableResult
-    public func setMeasurement(_ key: String, _ input: String, measuredOn: String? = nil) -> Task<Void, Never> {
+    public func setMeasurement(_ key: MeasurementKey, _ input: String, measuredOn: String? = nil) -> Task<Void, Never> {
         act {
             guard let spec = self.specs.first(where: { $0.key == key }) else {
                 throw InputFormatError(ruleId: "FLD-FORMAT", text: "`\(key)` is not a measurement")
             }
-            let base = "measurements.\(key)"
+            let base = spec.path
             try await self.hv.setField(recordId: self.recordId, path: "\(base).value", value: try fieldValueOf(spec.tenths ? .decimal : .integer, input))
             if !input.trimmingCharacters(in: .whitespaces).isEmpty {
                 try await self.hv.setField(recordId: self.recordId, path: "\(base).measured_on", value: .text(value: measuredOn ?? self.today()))
@@ -179,24 +193,23 @@ public final class EquipmentRequestViewModel: RecordFormViewModel<EquipmentReque
         let c = snapshot.content
         let issues = snapshot.issues
         func range(_ lo: Int64, _ hi: Int64, _ s: MeasurementSpecInfo) -> String {
-            s.tenths ? "\(tenthsText(lo))–\(tenthsText(hi)) \(s.unit)" : "\(lo)–\(hi) \(s.unit)"
+            s.tenths ? "\(tenthsText(lo))–\(tenthsText(hi)) \(s.unit.symbol)" : "\(lo)–\(hi) \(s.unit.symbol)"
         }
-        let measured = c["measurements"]?.objectValue ?? [:]
         let rows = specs.map { s -> MeasurementRow in
-            let m = measured[s.key]?.objectValue
+            let m = Json.at(c, s.path)?.objectValue
             let v = m?["value"]?.intValue
             return MeasurementRow(
                 key: s.key,
                 what: s.what,
-                unit: s.unit,
+                unit: s.unit.symbol,
                 decimal: s.tenths,
                 input: v.map { s.tenths ? tenthsText($0) : String($0) } ?? "",
-                display: v.map { s.tenths ? "\(tenthsText($0)) \(s.unit)" : "\($0) \(s.unit)" } ?? "—",
+                display: v.map { s.tenths ? "\(tenthsText($0)) \(s.unit.symbol)" : "\($0) \(s.unit.symbol)" } ?? "—",
                 measuredOn: m?["measured_on"]?.stringValue,
                 required: required.contains(s.key),
                 hardRange: range(s.hardMin, s.hardMax, s),
                 softRange: range(s.softMin, s.softMax, s),
-                issues: issues.under("measurements.\(s.key)")
+                issues: issues.under(s.path)
             )
         }
         let actions = (workflow?.actions ?? []).map {

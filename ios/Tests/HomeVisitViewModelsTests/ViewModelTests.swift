@@ -107,18 +107,18 @@ final class EquipmentAndSignOffTests: XCTestCase {
         _ = try await awaitState(vm, "loaded") { !$0.loading && $0.status != nil }
         XCTAssertEqual(vm.state.status, .draft)
         // EQ-MEAS-REQUIRED for bathing: weight and bath rim height, listed first.
-        XCTAssertEqual(vm.state.measurements.filter(\.required).map(\.key), ["weight_kg", "bath_rim_height_mm"])
-        XCTAssertEqual(vm.state.measurements.first { $0.key == "bath_rim_height_mm" }?.hardRange, "300–900 mm")
+        XCTAssertEqual(vm.state.measurements.filter(\.required).map(\.key), [.weightKg, .bathRimHeightMm])
+        XCTAssertEqual(vm.state.measurements.first { $0.key == .bathRimHeightMm }?.hardRange, "300–900 mm")
 
         // SAF-UNIT: 35 typed into a mm field is kept and flagged FLD-HARD.
-        await vm.setMeasurement("bath_rim_height_mm", "35").value
-        let rim = try XCTUnwrap(vm.state.measurements.first { $0.key == "bath_rim_height_mm" })
+        await vm.setMeasurement(.bathRimHeightMm, "35").value
+        let rim = try XCTUnwrap(vm.state.measurements.first { $0.key == .bathRimHeightMm })
         XCTAssertEqual(rim.input, "35")
         XCTAssertTrue(rim.issues.contains { $0.ruleId == "FLD-HARD" && $0.severity == .error })
         XCTAssertFalse(vm.state.canSubmit)
-        await vm.setMeasurement("bath_rim_height_mm", "550").value
-        await vm.setMeasurement("weight_kg", "32.4").value
-        XCTAssertEqual(vm.state.measurements.first { $0.key == "weight_kg" }?.display, "32.4 kg")
+        await vm.setMeasurement(.bathRimHeightMm, "550").value
+        await vm.setMeasurement(.weightKg, "32.4").value
+        XCTAssertEqual(vm.state.measurements.first { $0.key == .weightKg }?.display, "32.4 kg")
         await vm.addRequestItem("Bath seat", quantity: 1).value
         await vm.setJustification("Cannot sit unsupported in the bath").value
         await vm.setValue("priority", "routine").value

@@ -129,13 +129,13 @@ private struct EligibilityCardView: View {
                 Text("[\(r.ruleId)] \(r.text)").font(.caption)
             }
             if !card.signposts.isEmpty {
-                Text("Signpost: \(card.signposts.map(readable).joined(separator: ", "))").font(.caption)
+                Text("Signpost: \(card.signposts.map(\.label).joined(separator: ", "))").font(.caption)
             }
             if !card.missing.isEmpty {
                 Text("Missing: \(card.missing.joined(separator: ", "))").font(.caption).foregroundStyle(.orange)
             }
             ForEach(card.declined, id: \.self) { d in
-                Text("Not provided [\(d.ruleId)] \(d.text)\(d.signpost.map { " → \(readable($0))" } ?? "")").font(.caption)
+                Text("Not provided [\(d.ruleId)] \(d.text)\(d.signpost.map { " → \($0.label)" } ?? "")").font(.caption)
             }
             Button("Evaluate eligibility", action: evaluate).buttonStyle(.bordered)
         }

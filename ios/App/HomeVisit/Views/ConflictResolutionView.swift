@@ -32,7 +32,7 @@ struct ConflictResolutionView: View {
                                 Image(systemName: conflict.selectedIndex == index ? "largecircle.fill.circle" : "circle")
                                 VStack(alignment: .leading, spacing: 2) {
                                     Text(candidate.display).font(.headline)
-                                    Text("by \(candidate.mine ? "you" : candidate.userId ?? "unknown") (\(candidate.role ?? "—")) on device \(candidate.deviceId ?? "—")")
+                                    Text("by \(candidate.mine ? "you" : candidate.userId ?? "unknown") (\(candidate.role.map(roleName) ?? "—")) on device \(candidate.deviceId ?? "—")")
                                         .font(.caption)
                                     Text(candidate.at ?? "time unknown").font(.caption2).foregroundStyle(.secondary)
                                 }

@@ -132,6 +132,7 @@ func roleName(_ role: Role) -> String {
     case .ap: return "Assistant practitioner"
     case .ot: return "Occupational therapist"
     case .approver: return "Approver"
+    case .system: return "Team system"
     }
 }
 
@@ -155,7 +156,7 @@ private struct MeasurementRowView: View {
                 Text(row.unit).foregroundStyle(.secondary)
                 if text != row.input { Button("Save") { set(text) }.buttonStyle(.borderedProminent) }
             }
-            Text("\(row.key) · range \(row.hardRange), usual \(row.softRange)\(row.measuredOn.map { " · measured \($0)" } ?? "")")
+            Text("Range \(row.hardRange), usual \(row.softRange)\(row.measuredOn.map { " · measured \($0)" } ?? "")")
                 .font(.caption2)
                 .foregroundStyle(.secondary)
             ForEach(row.issues, id: \.self) { IssueLine(issue: $0, acknowledge: acknowledge) }

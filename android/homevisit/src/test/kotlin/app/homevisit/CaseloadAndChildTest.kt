@@ -6,6 +6,7 @@ import app.homevisit.core.FieldValue
 import app.homevisit.core.EquipmentCategory
 import app.homevisit.core.Role
 import app.homevisit.core.Service
+import app.homevisit.core.Signpost
 import app.homevisit.presenters.CaseloadFilter
 import app.homevisit.presenters.CaseloadPresenter
 import app.homevisit.presenters.ChildSummaryPresenter
@@ -94,7 +95,7 @@ class CaseloadAndChildTest {
         val card = s.eligibility.single { it.referralId == referral }
         assertEquals(listOf("H-REF-SOURCE"), card.reasons.map { it.ruleId })
         assertTrue(card.reasons.single().text.isNotBlank())
-        assertEquals(listOf("ask_professional_to_refer"), card.signposts)
+        assertEquals(listOf(Signpost.ASK_PROFESSIONAL_TO_REFER), card.signposts)
         assertTrue(s.records.any { it.recordId == referral && it.kind == RecordKind.REFERRAL })
 
         // A teacher who knows the child well refers instead: eligible.

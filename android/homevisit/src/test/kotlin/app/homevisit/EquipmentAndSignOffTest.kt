@@ -3,6 +3,7 @@
 // device's store file in turn, as a shared team tablet would.
 package app.homevisit
 
+import app.homevisit.core.MeasurementKey
 import app.homevisit.core.Role
 import app.homevisit.core.WorkflowNeed
 import app.homevisit.core.EquipmentStatus
@@ -35,25 +36,25 @@ class EquipmentAndSignOffTest {
         assertEquals(EquipmentStatus.DRAFT, p.state.value.status)
         assertEquals("bathing_aids", p.state.value.category)
         // EQ-MEAS-REQUIRED for bathing: weight and bath rim height, listed first.
-        assertEquals(listOf("weight_kg", "bath_rim_height_mm"), p.state.value.measurements.filter { it.required }.map { it.key })
-        assertEquals("300–900 mm", p.state.value.measurements.single { it.key == "bath_rim_height_mm" }.hardRange)
+        assertEquals(listOf(MeasurementKey.WEIGHT_KG, MeasurementKey.BATH_RIM_HEIGHT_MM), p.state.value.measurements.filter { it.required }.map { it.key })
+        assertEquals("300–900 mm", p.state.value.measurements.single { it.key == MeasurementKey.BATH_RIM_HEIGHT_MM }.hardRange)
         // From draft an AP may submit or cancel; approving is not listed from draft.
         assertTrue(p.state.value.actions.any { it.to == EquipmentStatus.SUBMITTED && it.permitted })
         assertTrue(p.state.value.actions.none { it.to == EquipmentStatus.APPROVED })
 
         // SAF-UNIT: 35 typed into a mm field is kept and flagged FLD-HARD.
-        p.setMeasurement("bath_rim_height_mm", "35").join()
-        var rim = p.state.value.measurements.single { it.key == "bath_rim_height_mm" }
+        p.setMeasurement(MeasurementKey.BATH_RIM_HEIGHT_MM, "35").join()
+        var rim = p.state.value.measurements.single { it.key == MeasurementKey.BATH_RIM_HEIGHT_MM }
         assertEquals("35", rim.input)
         assertEquals(today.toString(), rim.measuredOn)
         assertTrue(rim.issues.toString(), rim.issues.any { it.ruleId == "FLD-HARD" && it.severity == Severity.ERROR })
         assertFalse(p.state.value.canSubmit)
-        p.setMeasurement("bath_rim_height_mm", "550").join()
-        rim = p.state.value.measurements.single { it.key == "bath_rim_height_mm" }
+        p.setMeasurement(MeasurementKey.BATH_RIM_HEIGHT_MM, "550").join()
+        rim = p.state.value.measurements.single { it.key == MeasurementKey.BATH_RIM_HEIGHT_MM }
         assertTrue(rim.issues.toString(), rim.issues.isEmpty())
         // kg typed with one decimal, stored in tenths.
-        p.setMeasurement("weight_kg", "32.4").join()
-        assertEquals("32.4 kg", p.state.value.measurements.single { it.key == "weight_kg" }.display)
+        p.setMeasurement(MeasurementKey.WEIGHT_KG, "32.4").join()
+        assertEquals("32.4 kg", p.state.value.measurements.single { it.key == MeasurementKey.WEIGHT_KG }.display)
         p.addRequestItem("Bath seat", 1).join()
         p.setJustification("Cannot sit unsupported in the bath").join()
         p.setValue("priority", "routine").join()

@@ -126,6 +126,7 @@ class TeamServer : AutoCloseable {
             Role.AP -> "ap"
             Role.OT -> "ot"
             Role.APPROVER -> "approver"
+            Role.SYSTEM -> "system"
         }
         val extra = if (role == Role.AP) emptyArray() else arrayOf("--hcpc", "OT123456", "--hcpc-verified-until", "2099-12-31")
         return admin("user", "add", "--team", team, "--name", name, "--role", r, *extra)

@@ -137,7 +137,7 @@ class SyncAndConflictTest {
             assertEquals("child_weight_kg", c.path)
             assertEquals(setOf("31.0 kg", "46.0 kg"), c.candidates.map { it.display }.toSet())
             assertEquals(setOf(idA.userId, idB.userId), c.candidates.map { it.userId }.toSet())
-            assertEquals(setOf("ot"), c.candidates.map { it.role }.toSet())
+            assertEquals(setOf(Role.OT), c.candidates.map { it.role }.toSet())
             assertEquals(setOf(idA.deviceId, idB.deviceId), c.candidates.map { it.deviceId }.toSet())
             assertTrue(c.candidates.all { it.at != null })
             assertEquals(1, c.candidates.count { it.mine })

@@ -22,6 +22,7 @@ import app.homevisit.core.Eligibility
 import app.homevisit.core.FieldConflict
 import app.homevisit.core.FieldValue
 import app.homevisit.core.HistoryItem
+import app.homevisit.core.MeasurementKey
 import app.homevisit.core.Identity
 import app.homevisit.core.RecordItem
 import app.homevisit.core.RecordObserver
@@ -185,7 +186,7 @@ class HomeVisit private constructor(
     suspend fun recordsWithConflicts(): List<RecordItem> = io { recordsWithConflicts() }
     suspend fun recordsAwaitingSignature(): List<RecordItem> = io { recordsAwaitingSignature() }
     suspend fun syncStatus(recordId: String): SyncStatus = io { syncStatus(recordId) }
-    suspend fun requiredMeasurements(recordId: String): List<String> = io { requiredMeasurements(recordId) }
+    suspend fun requiredMeasurements(recordId: String): List<MeasurementKey> = io { requiredMeasurements(recordId) }
     suspend fun workflowActions(recordId: String): WorkflowView = io { workflowActions(recordId) }
 
     // ---- sign-off, workflow, eligibility, conflicts ---------------------------------------------

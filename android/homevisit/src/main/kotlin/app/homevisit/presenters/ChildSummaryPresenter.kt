@@ -7,7 +7,9 @@ import app.homevisit.core.EquipmentCategory
 import app.homevisit.core.EligibilityDecision
 import app.homevisit.core.Eligibility
 import app.homevisit.core.RecordItem
+import app.homevisit.core.RecordSchema
 import app.homevisit.core.Service
+import app.homevisit.core.Signpost
 import app.homevisit.core.SyncStatus
 import app.homevisit.kit.HomeVisit
 import app.homevisit.kit.Json
@@ -18,16 +20,17 @@ import kotlinx.coroutines.flow.drop
 import kotlinx.coroutines.launch
 
 /** The kinds of record a child has, by schema (docs/DOCUMENT-LAYOUT.md). */
-enum class RecordKind(val schema: String, val label: String) {
-    CHILD("homevisit/child", "Child"),
-    REFERRAL("homevisit/referral", "Referral"),
-    ASSESSMENT("homevisit/assessment", "Home visit"),
-    RISK_ASSESSMENT("homevisit/risk_assessment", "M&H risk assessment"),
-    EQUIPMENT_REQUEST("homevisit/equipment_request", "Equipment request"),
+enum class RecordKind(val schema: RecordSchema, val label: String) {
+    CHILD(RecordSchema.CHILD, "Child"),
+    REFERRAL(RecordSchema.REFERRAL, "Referral"),
+    ASSESSMENT(RecordSchema.ASSESSMENT, "Home visit"),
+    RISK_ASSESSMENT(RecordSchema.RISK_ASSESSMENT, "M&H risk assessment"),
+    EQUIPMENT_REQUEST(RecordSchema.EQUIPMENT_REQUEST, "Equipment request"),
     ;
 
     companion object {
-        fun of(schema: String): RecordKind? = entries.firstOrNull { it.schema == schema || it.schema.endsWith("/$schema") }
+        /** `null` for a record whose schema this version does not know. */
+        fun of(schema: RecordSchema?): RecordKind? = entries.firstOrNull { it.schema == schema }
     }
 }
 
@@ -74,7 +77,22 @@ enum class EligibilityOutcome(val code: String, val label: String) {
 }
 
 /** A failing rule or a declined part: rule ID, sentence, and where to go instead. */
-data class ReasonRow(val ruleId: String, val text: String, val signpost: String? = null)
+data class ReasonRow(val ruleId: String, val text: String, val signpost: Signpost? = null)
+
+/** How a signpost reads to the family and the referrer. */
+val Signpost.label: String
+    get() = when (this) {
+        Signpost.GRADUATED_OFFER_SENSORY -> "the graduated offer on sensory processing"
+        Signpost.ASK_PROFESSIONAL_TO_REFER -> "ask a professional who knows the child to refer"
+        Signpost.FAMILY_PARTNERSHIP_SERVICE -> "the Family Partnership Service"
+        Signpost.WHEELCHAIR_SERVICE -> "the wheelchair service"
+        Signpost.BEHAVIOUR_SUPPORT_TEAMS -> "the behaviour support teams"
+        Signpost.OWN_AREA_SERVICE -> "the OT service of the child's GP's area"
+        Signpost.ADULT_SERVICES -> "adult OT and social-care services"
+    }
+
+/** The case of a signpost code in a stored eligibility snapshot (`ask_professional_to_refer`); `null` for one this version does not know. */
+fun signpostOf(code: String?): Signpost? = Signpost.entries.firstOrNull { it.name.lowercase() == code }
 
 /**
  * One referral's eligibility.
@@ -90,7 +108,7 @@ data class EligibilityCard(
     val title: String,
     val outcome: EligibilityOutcome?,
     val reasons: List<ReasonRow>,
-    val signposts: List<String>,
+    val signposts: List<Signpost>,
     val missing: List<String>,
     val declined: List<ReasonRow>,
     val asOf: String?,
@@ -135,10 +153,10 @@ fun storedEligibility(referralId: String, title: String, content: Map<String, An
         title = title,
         outcome = (o?.get("result") as? String)?.let { EligibilityOutcome.of(it) },
         reasons = ids.mapIndexed { i, id -> ReasonRow(id, reasons.getOrElse(i) { "" }) },
-        signposts = strings("signpost"),
+        signposts = strings("signpost").mapNotNull { signpostOf(it) },
         missing = strings("missing"),
         declined = ((o?.get("declined_parts") as? List<*>) ?: emptyList<Any?>()).mapNotNull { p ->
-            (p as? Map<*, *>)?.let { ReasonRow(it["rule_id"].toString(), it["reason"]?.toString() ?: "", it["signpost"] as? String) }
+            (p as? Map<*, *>)?.let { ReasonRow(it["rule_id"].toString(), it["reason"]?.toString() ?: "", signpostOf(it["signpost"] as? String)) }
         },
         asOf = snap?.get("as_of") as? String,
     )

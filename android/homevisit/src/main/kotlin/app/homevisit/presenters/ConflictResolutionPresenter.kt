@@ -6,6 +6,7 @@ package app.homevisit.presenters
 
 import app.homevisit.core.Banner
 import app.homevisit.core.FieldConflict
+import app.homevisit.core.Role
 import app.homevisit.kit.HomeVisit
 import app.homevisit.kit.Json
 import app.homevisit.kit.UiError
@@ -25,7 +26,7 @@ data class CandidateUi(
     val valueJson: String,
     val display: String,
     val userId: String?,
-    val role: String?,
+    val role: Role?,
     val deviceId: String?,
     val at: String?,
     val mine: Boolean,

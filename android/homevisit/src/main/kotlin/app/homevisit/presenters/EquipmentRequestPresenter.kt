@@ -8,17 +8,31 @@ import app.homevisit.core.Banner
 import app.homevisit.core.WorkflowNeed
 import app.homevisit.core.EquipmentStatus
 import app.homevisit.core.FieldValue
+import app.homevisit.core.MeasurementKey
 import app.homevisit.core.MeasurementSpecInfo
+import app.homevisit.core.MeasurementUnit
 import app.homevisit.core.Role
 import app.homevisit.core.TransitionDetails
 import app.homevisit.core.measurementSpecs
 import app.homevisit.kit.HomeVisit
+import app.homevisit.kit.Json
 import app.homevisit.kit.UiError
 import app.homevisit.kit.tenthsText
 import java.time.LocalDate
 import java.time.ZoneId
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
+
+/** How a unit is written after a number (`kg`, `°`); a count has none. */
+val MeasurementUnit.symbol: String
+    get() = when (this) {
+        MeasurementUnit.KG_TENTHS -> "kg"
+        MeasurementUnit.CM_TENTHS -> "cm"
+        MeasurementUnit.MM -> "mm"
+        MeasurementUnit.DEGREES -> "°"
+        MeasurementUnit.PENCE -> "p"
+        MeasurementUnit.COUNT -> ""
+    }
 
 /**
  * One row of the AP measurement table.
@@ -29,7 +43,7 @@ import kotlinx.coroutines.Job
  * @property issues `FLD-HARD`, `FLD-SOFT`, `EQ-MEAS-REQUIRED`, `EQ-MEAS-AGE`, `EQ-MEAS-FIT`.
  */
 data class MeasurementRow(
-    val key: String,
+    val key: MeasurementKey,
     val what: String,
     val unit: String,
     val decimal: Boolean,
@@ -122,7 +136,7 @@ class EquipmentRequestPresenter(
     private val specs: List<MeasurementSpecInfo> = measurementSpecs()
 
     // Read with the record on every reload (the category decides what is required).
-    @Volatile private var required: List<String> = emptyList()
+    @Volatile private var required: List<MeasurementKey> = emptyList()
 
     @Volatile private var workflow: app.homevisit.core.WorkflowView? = null
 
@@ -138,9 +152,9 @@ class EquipmentRequestPresenter(
      * Records a measurement as typed (kg and cm with one decimal, others whole mm), measured
      * [measuredOn] (default today). Out-of-range values are kept and flagged.
      */
-    fun setMeasurement(key: String, input: String, measuredOn: String? = null): Job = act {
+    fun setMeasurement(key: MeasurementKey, input: String, measuredOn: String? = null): Job = act {
         val spec = specs.firstOrNull { it.key == key } ?: throw InputFormatException("FLD-FORMAT", "`$key` is not a measurement")
-        val base = "measurements.$key"
+        val base = spec.path
         hv.setField(recordId, "$base.value", fieldValueOf(if (spec.tenths) FieldKind.DECIMAL else FieldKind.INTEGER, input))
         if (input.isNotBlank()) hv.setField(recordId, "$base.measured_on", FieldValue.Text(measuredOn ?: today().toString()))
         refresh()
@@ -180,23 +194,22 @@ class EquipmentRequestPresenter(
         val c = snapshot.content
         val issues = snapshot.issues
         fun range(lo: Long, hi: Long, s: MeasurementSpecInfo) =
-            if (s.tenths) "${tenthsText(lo)}–${tenthsText(hi)} ${s.unit}" else "$lo–$hi ${s.unit}"
-        val measured = c["measurements"] as? Map<*, *> ?: emptyMap<String, Any?>()
+            if (s.tenths) "${tenthsText(lo)}–${tenthsText(hi)} ${s.unit.symbol}" else "$lo–$hi ${s.unit.symbol}"
         val rows = specs.map { s ->
-            val m = measured[s.key] as? Map<*, *>
+            val m = Json.at(c, s.path) as? Map<*, *>
             val v = m?.get("value") as? Long
             MeasurementRow(
                 key = s.key,
                 what = s.what,
-                unit = s.unit,
+                unit = s.unit.symbol,
                 decimal = s.tenths,
                 input = v?.let { if (s.tenths) tenthsText(it) else it.toString() } ?: "",
-                display = v?.let { if (s.tenths) "${tenthsText(it)} ${s.unit}" else "$it ${s.unit}" } ?: "—",
+                display = v?.let { if (s.tenths) "${tenthsText(it)} ${s.unit.symbol}" else "$it ${s.unit.symbol}" } ?: "—",
                 measuredOn = m?.get("measured_on") as? String,
                 required = s.key in required,
                 hardRange = range(s.hardMin, s.hardMax, s),
                 softRange = range(s.softMin, s.softMax, s),
-                issues = issues.under("measurements.${s.key}"),
+                issues = issues.under(s.path),
             )
         }.sortedBy { !it.required }
         val wf = workflow

@@ -26,6 +26,7 @@ import app.homevisit.presenters.EligibilityCard
 import app.homevisit.presenters.EligibilityOutcome
 import app.homevisit.presenters.ReasonRow
 import app.homevisit.presenters.RecordRow
+import app.homevisit.presenters.label
 
 @Composable
 fun ChildSummaryScreen(
@@ -88,7 +89,7 @@ fun EligibilityCardView(card: EligibilityCard, onEvaluate: (String) -> Unit) {
             for (part in card.declined) {
                 ReasonView(part)
             }
-            if (card.signposts.isNotEmpty()) Text("Signpost: ${card.signposts.joinToString(", ") { it.replace('_', ' ') }}")
+            if (card.signposts.isNotEmpty()) Text("Signpost: ${card.signposts.joinToString(", ") { it.label }}")
             Button(onClick = { onEvaluate(card.referralId) }) { Text("Check eligibility") }
         }
     }
@@ -96,5 +97,5 @@ fun EligibilityCardView(card: EligibilityCard, onEvaluate: (String) -> Unit) {
 
 @Composable
 fun ReasonView(reason: ReasonRow) {
-    Text("[${reason.ruleId}] ${reason.text}${reason.signpost?.let { " → $it" } ?: ""}")
+    Text("[${reason.ruleId}] ${reason.text}${reason.signpost?.let { " → ${it.label}" } ?: ""}")
 }

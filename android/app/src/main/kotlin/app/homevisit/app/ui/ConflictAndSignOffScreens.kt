@@ -70,7 +70,7 @@ fun ConflictView(conflict: ConflictUi, onChoose: (String, Int) -> Unit, onResolv
 fun CandidateView(candidate: CandidateUi) {
     Column {
         Text(candidate.display + if (candidate.mine) " (yours)" else "")
-        Text("by ${candidate.role ?: "?"} ${candidate.userId ?: "unknown"} on device ${candidate.deviceId ?: "?"} at ${candidate.at ?: "?"}")
+        Text("by ${candidate.role?.name?.lowercase() ?: "?"} ${candidate.userId ?: "unknown"} on device ${candidate.deviceId ?: "?"} at ${candidate.at ?: "?"}")
     }
 }
 

@@ -25,6 +25,7 @@ import androidx.compose.ui.unit.dp
 import app.homevisit.core.TransitionDetails
 import app.homevisit.core.WorkflowNeed
 import app.homevisit.core.EquipmentStatus
+import app.homevisit.core.MeasurementKey
 import app.homevisit.presenters.ActionUi
 import app.homevisit.presenters.EquipmentRequestState
 import app.homevisit.presenters.MeasurementRow
@@ -32,7 +33,7 @@ import app.homevisit.presenters.MeasurementRow
 @Composable
 fun EquipmentRequestScreen(
     state: EquipmentRequestState,
-    onMeasurement: (key: String, input: String) -> Unit,
+    onMeasurement: (key: MeasurementKey, input: String) -> Unit,
     onJustification: (String) -> Unit,
     onAddItem: (description: String, quantity: Long) -> Unit,
     onValue: (path: String, input: String) -> Unit,
@@ -83,7 +84,7 @@ fun EquipmentRequestScreen(
 fun MeasurementRowView(
     m: MeasurementRow,
     editable: Boolean,
-    onMeasurement: (String, String) -> Unit,
+    onMeasurement: (MeasurementKey, String) -> Unit,
     onAcknowledge: (String, String, String) -> Unit,
 ) {
     var typed by remember(m.key, m.input) { mutableStateOf(m.input) }
