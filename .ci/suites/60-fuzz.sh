@@ -10,8 +10,10 @@
 FUZZ_SECONDS=${HOMEVISIT_FUZZ_SECONDS:-25}
 FUZZ_TARGETS="protocol_message automerge_sync whole_document sync_auth record_hydration"
 # The same flags for build and run, or `cargo fuzz run` rebuilds. `--sanitizer none` because
-# sanitizers need a nightly compiler; `-a` keeps debug assertions and overflow checks on.
-FUZZ_FLAGS="--fuzz-dir tests/fuzz --sanitizer none --debug-assertions --codegen-units 8"
+# sanitizers need a nightly compiler; `--dev` builds the fuzz workspace's dev profile
+# (tests/fuzz/Cargo.toml: opt-level 1, debug assertions and overflow checks on), which compiles
+# in less time than cargo-fuzz's release default at opt-level 3 (docs/FUZZING.md "CI budget").
+FUZZ_FLAGS="--fuzz-dir tests/fuzz --sanitizer none --dev"
 
 fuzz_skip_all() {
   for t in $FUZZ_TARGETS; do skip "fuzz $t" "$1"; done
@@ -43,7 +45,7 @@ else
     fuzz_skip_all "the fuzz build failed"
   else
     echo "fuzz build: $(( $(date +%s) - fuzz_start ))s"
-    FUZZ_BIN=tests/fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release
+    FUZZ_BIN=tests/fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/debug
     for t in $FUZZ_TARGETS; do
       work=target/fuzz/corpus/$t
       artifacts=target/fuzz/artifacts/$t
