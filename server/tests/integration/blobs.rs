@@ -446,3 +446,22 @@ async fn malformed_blob_messages_close_the_connection_with_an_error() {
         matches!(stock.recv().await, Some(Message::Error { message, .. }) if message.contains("blobs"))
     );
 }
+
+/// `migrate` cannot copy attachment bytes yet: it refuses rather than leave them behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_refuses_a_source_holding_attachments() {
+    use homevisit_server::store::ServerStore;
+    let dir = tempfile::tempdir().unwrap();
+    let from = homevisit_server::SqliteStore::open_dir(dir.path()).unwrap();
+    let team = from.create_team("A").await.unwrap();
+    let (_, hash) = photo(10, 12);
+    from.offer_blob(team, hash, 10, "image/png".into(), 1 << 20)
+        .await
+        .unwrap();
+    let url = crate::store_suite::fresh_postgres_database().await;
+    let to = homevisit_server::PgStore::connect(&url).await.unwrap();
+    let err = homevisit_server::migrate::sqlite_to_postgres(&from, &to)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("1 attachment(s)"), "{err}");
+}
