@@ -40,6 +40,10 @@ pub struct ServerConfig {
     /// What a document may cost once loaded (operations, changes, inflated bytes), checked
     /// on the bytes a peer sends before automerge materialises them.
     pub document_limits: DocumentLimits,
+    /// Largest attachment a device may upload (checked on the offer).
+    pub max_attachment_bytes: u64,
+    /// Attachment bytes one team may hold (complete ones, and what partial ones received).
+    pub team_attachment_quota_bytes: u64,
     /// Documents per `hv-catchup-response` page.
     pub catchup_page: usize,
     /// How often an open connection re-checks that its device is not revoked.
@@ -83,6 +87,8 @@ impl Default for ServerConfig {
             max_message_bytes: MAX_MESSAGE_BYTES,
             max_document_bytes: 4 * 1024 * 1024,
             document_limits: DocumentLimits::default(),
+            max_attachment_bytes: 25 * 1024 * 1024,
+            team_attachment_quota_bytes: 20 * 1024 * 1024 * 1024,
             catchup_page: 1000,
             revocation_check: Duration::from_secs(15),
             revocation_poll: Duration::from_millis(250),

@@ -15,8 +15,9 @@ use crate::{
     postgres::PgStore,
     sqlite::SqliteStore,
     store::{
-        ChangePage, ChangeReceipt, DeviceAuth, DeviceId, DocumentCommit, Flag, NewUser, RevokeBy,
-        ServerStore, StoreEvent, StoreResult, StoredDocument, TeamId, UserId,
+        BlobAppend, BlobHash, BlobOffer, BlobRead, ChangePage, ChangeReceipt, DeviceAuth, DeviceId,
+        DocumentCommit, Flag, NewUser, RevokeBy, ServerStore, StoreEvent, StoreResult,
+        StoredDocument, TeamId, UserId,
     },
 };
 
@@ -185,6 +186,37 @@ impl ServerStore for AnyStore {
     }
     async fn quarantined_count(&self, team_id: TeamId) -> StoreResult<u64> {
         delegate!(self, s => s.quarantined_count(team_id))
+    }
+    async fn offer_blob(
+        &self,
+        team_id: TeamId,
+        hash: BlobHash,
+        size: u64,
+        media_type: String,
+        quota: u64,
+    ) -> StoreResult<BlobOffer> {
+        delegate!(self, s => s.offer_blob(team_id, hash, size, media_type, quota))
+    }
+    async fn append_blob(
+        &self,
+        team_id: TeamId,
+        hash: BlobHash,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> StoreResult<BlobAppend> {
+        delegate!(self, s => s.append_blob(team_id, hash, offset, data))
+    }
+    async fn read_blob(
+        &self,
+        team_id: TeamId,
+        hash: BlobHash,
+        offset: u64,
+        max: usize,
+    ) -> StoreResult<Option<BlobRead>> {
+        delegate!(self, s => s.read_blob(team_id, hash, offset, max))
+    }
+    async fn blob_usage(&self, team_id: TeamId) -> StoreResult<u64> {
+        delegate!(self, s => s.blob_usage(team_id))
     }
     fn events(&self) -> Option<tokio::sync::broadcast::Receiver<StoreEvent>> {
         match self {

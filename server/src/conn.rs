@@ -33,6 +33,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
     app::App,
+    blobs::{self, BlobFault, GetStep},
     docs::{DocChanged, DocError, Outcome},
     metrics::Metrics,
     store::{DeviceAuth, ServerStore, StoreError},
@@ -78,6 +79,15 @@ impl From<DocError> for Stop {
         match e {
             DocError::Store(e) => e.into(),
             other => Stop::Storage(other.to_string()),
+        }
+    }
+}
+
+impl From<BlobFault> for Stop {
+    fn from(e: BlobFault) -> Self {
+        match e {
+            BlobFault::Protocol(detail) => Stop::Protocol(detail),
+            BlobFault::Store(e) => e.into(),
         }
     }
 }
@@ -307,7 +317,6 @@ impl<S: ServerStore> Conn<S> {
                         }
                         Err(stop) => return stop,
                     };
-                    last_heard = Instant::now();
                     Metrics::add(&metrics.messages_in_total, 1);
                     let msg = match Message::decode_with_limit(&bytes, self.app.config.max_message_bytes) {
                         Ok(m) => m,
@@ -316,6 +325,9 @@ impl<S: ServerStore> Conn<S> {
                     if let Err(stop) = self.handle(msg, true).await {
                         return stop;
                     }
+                    // Heard from; and a long answer (an attachment download) was taken off the
+                    // socket frame by frame within the write timeout: alive while it reads.
+                    last_heard = Instant::now();
                 }
                 event = changes.recv() => {
                     let result = match event {
@@ -437,6 +449,24 @@ impl<S: ServerStore> Conn<S> {
                 .await?;
                 self.send(&reply).await
             }
+            Message::BlobOffer {
+                hash,
+                size,
+                media_type,
+                ..
+            } => {
+                let reply =
+                    blobs::offer(&self.app, &self.auth, &self.peer, hash, size, media_type).await?;
+                self.send(&reply).await
+            }
+            Message::BlobChunk {
+                hash, offset, data, ..
+            } => {
+                let reply =
+                    blobs::chunk(&self.app, &self.auth, &self.peer, hash, offset, data).await?;
+                self.send(&reply).await
+            }
+            Message::BlobGet { hash, offset, .. } => self.blob_get(hash, offset).await,
             Message::Leave { .. } => Err(Stop::Closed),
             // Not stored and not relayed: the server has no use for presence data, remote
             // heads gossip or subscriptions (docs/PROTOCOL.md "What the server ignores").
@@ -452,6 +482,24 @@ impl<S: ServerStore> Conn<S> {
                 "unexpected {} from a client",
                 other.type_name()
             ))),
+        }
+    }
+
+    /// Streams an attachment from `offset`, one chunk per message; the socket's write timeout
+    /// bounds a peer that stops reading.
+    async fn blob_get(&mut self, hash: [u8; 32], offset: u64) -> Result<(), Stop> {
+        let mut at = offset;
+        loop {
+            match blobs::get_step(&self.app, &self.auth, &self.peer, hash, at).await? {
+                GetStep::Missing(msg) => return self.send(&msg).await,
+                GetStep::Chunk(msg, next) => {
+                    self.send(&msg).await?;
+                    match next {
+                        Some(n) => at = n,
+                        None => return Ok(()),
+                    }
+                }
+            }
         }
     }
 

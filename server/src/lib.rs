@@ -6,6 +6,7 @@ pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod backend;
+pub mod blobs;
 pub mod blocking;
 pub mod checks;
 pub mod conn;

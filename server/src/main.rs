@@ -65,6 +65,12 @@ enum Command {
         /// [default: 1000000].
         #[arg(long)]
         max_document_ops: Option<u64>,
+        /// Largest attachment (photo) a device may upload, in bytes [default: 26214400].
+        #[arg(long)]
+        max_attachment_bytes: Option<u64>,
+        /// Attachment bytes one team may hold, in bytes [default: 21474836480].
+        #[arg(long)]
+        team_attachment_quota_bytes: Option<u64>,
         /// PEM certificate chain (leaf first): serve HTTPS/wss:// with it (needs --tls-key).
         #[arg(long, requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -274,6 +280,8 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             max_message_bytes,
             max_document_bytes,
             max_document_ops,
+            max_attachment_bytes,
+            team_attachment_quota_bytes,
             tls_cert,
             tls_key,
             header_read_timeout_secs,
@@ -310,6 +318,12 @@ async fn run(command: Command) -> Result<Option<String>, Box<dyn std::error::Err
             }
             if let Some(n) = max_document_ops {
                 config.document_limits.max_ops = n;
+            }
+            if let Some(n) = max_attachment_bytes {
+                config.max_attachment_bytes = n;
+            }
+            if let Some(n) = team_attachment_quota_bytes {
+                config.team_attachment_quota_bytes = n;
             }
             if let Some(s) = header_read_timeout_secs {
                 config.header_read_timeout = Duration::from_secs(s.max(1));

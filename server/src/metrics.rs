@@ -48,6 +48,10 @@ pub struct Metrics {
     /// Commits retried because another instance committed the same document first
     /// (PostgreSQL, several instances).
     pub commit_races_total: AtomicU64,
+    /// Attachment bytes received in `hv-blob-chunk` messages.
+    pub blob_bytes_in_total: AtomicU64,
+    /// Attachment bytes sent in `hv-blob-chunk` messages.
+    pub blob_bytes_out_total: AtomicU64,
 }
 
 impl Metrics {
@@ -63,7 +67,7 @@ impl Metrics {
 
     /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 18] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 20] = [
             (
                 "homevisit_connections_open",
                 "gauge",
@@ -171,6 +175,18 @@ impl Metrics {
                 "counter",
                 "Commits refused because the server storage was full",
                 &self.storage_full_total,
+            ),
+            (
+                "homevisit_blob_bytes_in_total",
+                "counter",
+                "Attachment bytes received in chunks",
+                &self.blob_bytes_in_total,
+            ),
+            (
+                "homevisit_blob_bytes_out_total",
+                "counter",
+                "Attachment bytes sent in chunks",
+                &self.blob_bytes_out_total,
             ),
         ];
         let mut out = String::new();

@@ -6,11 +6,18 @@
 //! cursors and sync states as if nothing happened (no re-download). Console sessions are not
 //! moved: console users sign in again after the move.
 //!
+//! Attachment bytes (photos, ADR 0021) are not copied yet: a source that holds any is refused
+//! with nothing moved.
+//!
 //! The whole copy is one PostgreSQL transaction: it lands completely or not at all. The target
 //! must be empty of HomeVisit data; the source is only read (stop the embedded server first, so
 //! that nothing is written after the copy).
 
-use crate::{postgres::PgStore, sqlite::SqliteStore, store::StoreResult};
+use crate::{
+    postgres::PgStore,
+    sqlite::SqliteStore,
+    store::{StoreError, StoreResult},
+};
 
 /// Every row of the embedded database, as stored.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -189,6 +196,19 @@ impl std::fmt::Display for MigrationReport {
 
 /// Copies everything in `from` into the empty PostgreSQL database `to`, in one transaction.
 pub async fn sqlite_to_postgres(from: &SqliteStore, to: &PgStore) -> StoreResult<MigrationReport> {
+    // Attachment bytes (up to a team's quota) do not fit the in-memory dump; refusing is
+    // better than a move that silently leaves the photos behind.
+    let attachments: i64 = from
+        .run(|c| {
+            c.query_row("SELECT COUNT(*) FROM blobs", [], |r| r.get(0))
+                .map_err(crate::sqlite::backend)
+        })
+        .await?;
+    if attachments > 0 {
+        return Err(StoreError::Conflict(format!(
+            "the embedded database holds {attachments} attachment(s), which migrate cannot copy yet; nothing was moved"
+        )));
+    }
     let dump = from.dump().await?;
     let report = MigrationReport {
         teams: dump.teams.len(),

@@ -25,9 +25,9 @@ use tokio_postgres::{error::SqlState, AsyncMessage, NoTls, Row};
 use uuid::Uuid;
 
 use crate::store::{
-    heads_from_bytes, heads_to_bytes, ChangePage, ChangeReceipt, DeviceAuth, DeviceId,
-    DocumentCommit, Flag, NewFlag, NewUser, RevokeBy, ServerStore, StoreError, StoreEvent,
-    StoreResult, StoredDocument, TeamId, UserId,
+    blob_slice, heads_from_bytes, heads_to_bytes, BlobAppend, BlobHash, BlobOffer, BlobRead,
+    ChangePage, ChangeReceipt, DeviceAuth, DeviceId, DocumentCommit, Flag, NewFlag, NewUser,
+    RevokeBy, ServerStore, StoreError, StoreEvent, StoreResult, StoredDocument, TeamId, UserId,
 };
 
 /// The channel every instance listens on for commits made through any instance.
@@ -127,6 +127,28 @@ ALTER TABLE flags ADD COLUMN item uuid;
 "#,
     // Step 3: the team console's tables (console/postgres.rs).
     crate::console::postgres::CONSOLE_SCHEMA,
+    // Step 4: attachment bytes per team, content-addressed (ADR 0021).
+    r#"
+CREATE TABLE blobs (
+    team_id uuid NOT NULL REFERENCES teams(id),
+    hash bytea NOT NULL,
+    size bigint NOT NULL,
+    media_type text NOT NULL,
+    received bigint NOT NULL DEFAULT 0,
+    complete boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    completed_at timestamptz,
+    PRIMARY KEY (team_id, hash)
+);
+CREATE TABLE blob_chunks (
+    team_id uuid NOT NULL,
+    hash bytea NOT NULL,
+    start bigint NOT NULL,
+    data bytea NOT NULL,
+    PRIMARY KEY (team_id, hash, start),
+    FOREIGN KEY (team_id, hash) REFERENCES blobs(team_id, hash)
+);
+"#,
 ];
 
 /// The PostgreSQL-backed store of one server instance.
@@ -194,6 +216,42 @@ fn device_auth(row: &Row) -> StoreResult<DeviceAuth> {
 const DEVICE_SELECT: &str = "SELECT d.id, u.id, u.team_id, u.role, u.hcpc_number,
      u.hcpc_verified_until, d.revoked_at
      FROM devices d JOIN users u ON u.id = d.user_id";
+
+/// Bytes of a team's attachments that count towards its quota: complete ones in full,
+/// partial ones as far as they are received.
+async fn pg_blob_usage(c: &tokio_postgres::Transaction<'_>, team_id: TeamId) -> StoreResult<u64> {
+    let used: i64 = c
+        .query_one(
+            "SELECT COALESCE(SUM(CASE WHEN complete THEN size ELSE received END), 0)::bigint
+             FROM blobs WHERE team_id = $1",
+            &[&team_id],
+        )
+        .await
+        .map_err(backend)?
+        .get(0);
+    u64_from(used)
+}
+
+/// Removes an attachment's bytes and its row.
+async fn pg_delete_blob(
+    tx: &tokio_postgres::Transaction<'_>,
+    team_id: TeamId,
+    hash: &[u8],
+) -> StoreResult<()> {
+    tx.execute(
+        "DELETE FROM blob_chunks WHERE team_id = $1 AND hash = $2",
+        &[&team_id, &hash],
+    )
+    .await
+    .map_err(backend)?;
+    tx.execute(
+        "DELETE FROM blobs WHERE team_id = $1 AND hash = $2",
+        &[&team_id, &hash],
+    )
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
 
 /// The notification payload of a commit: `instance team document-hex seq`.
 fn change_payload(instance: Uuid, team: TeamId, doc: RecordId, seq: u64) -> String {
@@ -1092,6 +1150,183 @@ impl ServerStore for PgStore {
             .map_err(backend)?
             .get(0);
         u64_from(n)
+    }
+
+    async fn offer_blob(
+        &self,
+        team_id: TeamId,
+        hash: BlobHash,
+        size: u64,
+        media_type: String,
+        quota: u64,
+    ) -> StoreResult<BlobOffer> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let h = &hash[..];
+        // The team row serialises the team's offers on every instance, so two offers cannot
+        // both fit under the quota that has room for one.
+        tx.query_opt("SELECT 1 FROM teams WHERE id = $1 FOR UPDATE", &[&team_id])
+            .await
+            .map_err(backend)?
+            .ok_or_else(|| StoreError::NotFound(format!("team {team_id}")))?;
+        let row = tx
+            .query_opt(
+                "SELECT size, received, complete FROM blobs WHERE team_id = $1 AND hash = $2",
+                &[&team_id, &h],
+            )
+            .await
+            .map_err(backend)?
+            .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, bool>(2)));
+        match row {
+            Some((stored, _, true)) => return Ok(BlobOffer::Have(u64_from(stored)?)),
+            Some((stored, received, false)) if u64_from(stored)? == size => {
+                return Ok(BlobOffer::Have(u64_from(received)?))
+            }
+            Some(_) => pg_delete_blob(&tx, team_id, h).await?,
+            None => {}
+        }
+        let used = pg_blob_usage(&tx, team_id).await?;
+        if used.saturating_add(size) > quota {
+            return Ok(BlobOffer::OverQuota { used, quota });
+        }
+        tx.execute(
+            "INSERT INTO blobs (team_id, hash, size, media_type) VALUES ($1, $2, $3, $4)",
+            &[&team_id, &h, &i64_from(size)?, &media_type],
+        )
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(BlobOffer::Have(0))
+    }
+
+    async fn append_blob(
+        &self,
+        team_id: TeamId,
+        hash: BlobHash,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> StoreResult<BlobAppend> {
+        use sha2::{Digest, Sha256};
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let h = &hash[..];
+        // The row lock orders two devices of the team sending the same attachment at once:
+        // the second sees the first's bytes and is told where to resume.
+        let row = tx
+            .query_opt(
+                "SELECT size, received, complete FROM blobs
+                 WHERE team_id = $1 AND hash = $2 FOR UPDATE",
+                &[&team_id, &h],
+            )
+            .await
+            .map_err(backend)?
+            .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, bool>(2)));
+        let Some((size, received, complete)) = row else {
+            return Ok(BlobAppend::NotOffered);
+        };
+        let (size, received) = (u64_from(size)?, u64_from(received)?);
+        if complete {
+            return Ok(BlobAppend::AlreadyComplete(size));
+        }
+        if offset != received {
+            return Ok(BlobAppend::WrongOffset(received));
+        }
+        let have = received.saturating_add(data.len() as u64);
+        if have > size {
+            return Ok(BlobAppend::BeyondSize(size));
+        }
+        if data.is_empty() {
+            return Ok(BlobAppend::Stored(received));
+        }
+        tx.execute(
+            "INSERT INTO blob_chunks (team_id, hash, start, data) VALUES ($1, $2, $3, $4)",
+            &[&team_id, &h, &i64_from(offset)?, &data],
+        )
+        .await
+        .map_err(backend)?;
+        if have < size {
+            tx.execute(
+                "UPDATE blobs SET received = $3 WHERE team_id = $1 AND hash = $2",
+                &[&team_id, &h, &i64_from(have)?],
+            )
+            .await
+            .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            return Ok(BlobAppend::Stored(have));
+        }
+        let mut hasher = Sha256::new();
+        for r in tx
+            .query(
+                "SELECT data FROM blob_chunks WHERE team_id = $1 AND hash = $2 ORDER BY start",
+                &[&team_id, &h],
+            )
+            .await
+            .map_err(backend)?
+        {
+            hasher.update(r.get::<_, &[u8]>(0));
+        }
+        if hasher.finalize()[..] != hash[..] {
+            pg_delete_blob(&tx, team_id, h).await?;
+            tx.commit().await.map_err(backend)?;
+            return Ok(BlobAppend::Mismatch);
+        }
+        tx.execute(
+            "UPDATE blobs SET received = $3, complete = true, completed_at = now()
+             WHERE team_id = $1 AND hash = $2",
+            &[&team_id, &h, &i64_from(have)?],
+        )
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(BlobAppend::Completed(size))
+    }
+
+    async fn read_blob(
+        &self,
+        team_id: TeamId,
+        hash: BlobHash,
+        offset: u64,
+        max: usize,
+    ) -> StoreResult<Option<BlobRead>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let h = &hash[..];
+        let Some(size) = tx
+            .query_opt(
+                "SELECT size FROM blobs WHERE team_id = $1 AND hash = $2 AND complete",
+                &[&team_id, &h],
+            )
+            .await
+            .map_err(backend)?
+            .map(|r| r.get::<_, i64>(0))
+        else {
+            return Ok(None);
+        };
+        let size = u64_from(size)?;
+        let end = i64_from(offset.saturating_add(max as u64).min(size))?;
+        let from = i64_from(offset.min(size))?;
+        let chunks = tx
+            .query(
+                "SELECT start, data FROM blob_chunks
+                 WHERE team_id = $1 AND hash = $2 AND start < $4 AND start + octet_length(data) > $3
+                 ORDER BY start",
+                &[&team_id, &h, &from, &end],
+            )
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .map(|r| Ok((u64_from(r.get::<_, i64>(0))?, r.get::<_, Vec<u8>>(1))))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some(BlobRead {
+            size,
+            data: blob_slice(chunks, offset, max),
+        }))
+    }
+
+    async fn blob_usage(&self, team_id: TeamId) -> StoreResult<u64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        pg_blob_usage(&tx, team_id).await
     }
 
     async fn quarantined_count(&self, team_id: TeamId) -> StoreResult<u64> {

@@ -17,9 +17,9 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use crate::store::{
-    heads_from_bytes, heads_to_bytes, ChangePage, ChangeReceipt, DeviceAuth, DeviceId,
-    DocumentCommit, Flag, NewFlag, NewUser, RevokeBy, ServerStore, StoreError, StoreResult,
-    StoredDocument, TeamId, UserId,
+    blob_slice, heads_from_bytes, heads_to_bytes, BlobAppend, BlobHash, BlobOffer, BlobRead,
+    ChangePage, ChangeReceipt, DeviceAuth, DeviceId, DocumentCommit, Flag, NewFlag, NewUser,
+    RevokeBy, ServerStore, StoreError, StoreResult, StoredDocument, TeamId, UserId,
 };
 
 /// The database file's name inside `--data-dir`.
@@ -112,6 +112,29 @@ ALTER TABLE flags ADD COLUMN item TEXT;
 "#,
     // Step 3: the team console's tables (console/sqlite.rs).
     crate::console::sqlite::CONSOLE_SCHEMA,
+    // Step 4: attachment bytes per team, content-addressed (ADR 0021). The chunks are a rowid
+    // table: SQLite keeps large rows out of the b-tree's interior pages that way.
+    r#"
+CREATE TABLE blobs (
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    hash BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    media_type TEXT NOT NULL,
+    received INTEGER NOT NULL DEFAULT 0,
+    complete INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    completed_at TEXT,
+    PRIMARY KEY (team_id, hash)
+) WITHOUT ROWID;
+CREATE TABLE blob_chunks (
+    team_id TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    start INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    UNIQUE (team_id, hash, start),
+    FOREIGN KEY (team_id, hash) REFERENCES blobs(team_id, hash)
+);
+"#,
 ];
 
 /// The SQLite-backed store.
@@ -397,6 +420,35 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
             .map_err(backend)?;
     }
     tx.commit().map_err(backend)
+}
+
+/// Bytes of a team's attachments that count towards its quota: complete ones in full,
+/// partial ones as far as they are received.
+fn sqlite_blob_usage(c: &Connection, team: &str) -> StoreResult<u64> {
+    let used: i64 = c
+        .query_row(
+            "SELECT COALESCE(SUM(CASE WHEN complete THEN size ELSE received END), 0)
+             FROM blobs WHERE team_id = ?1",
+            [team],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    u64_from(used)
+}
+
+/// Removes an attachment's bytes and its row.
+fn delete_blob(tx: &rusqlite::Transaction<'_>, team: &str, hash: &[u8]) -> StoreResult<()> {
+    tx.execute(
+        "DELETE FROM blob_chunks WHERE team_id = ?1 AND hash = ?2",
+        params![team, hash],
+    )
+    .map_err(backend)?;
+    tx.execute(
+        "DELETE FROM blobs WHERE team_id = ?1 AND hash = ?2",
+        params![team, hash],
+    )
+    .map_err(backend)?;
+    Ok(())
 }
 
 /// A device row as read: device, user, team, role, HCPC number, HCPC verified until, revoked.
@@ -949,6 +1001,191 @@ impl ServerStore for SqliteStore {
             .transpose()
         })
         .await
+    }
+
+    async fn offer_blob(
+        &self,
+        team_id: TeamId,
+        hash: BlobHash,
+        size: u64,
+        media_type: String,
+        quota: u64,
+    ) -> StoreResult<BlobOffer> {
+        self.run(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let team = team_id.to_string();
+            let h = &hash[..];
+            let row: Option<(i64, i64, bool)> = tx
+                .query_row(
+                    "SELECT size, received, complete FROM blobs WHERE team_id = ?1 AND hash = ?2",
+                    params![team, h],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            match row {
+                Some((stored, _, true)) => return Ok(BlobOffer::Have(u64_from(stored)?)),
+                Some((stored, received, false)) if u64_from(stored)? == size => {
+                    return Ok(BlobOffer::Have(u64_from(received)?))
+                }
+                Some(_) => {
+                    // Offered before with another size: those bytes cannot be this attachment.
+                    delete_blob(&tx, &team, h)?;
+                }
+                None => {}
+            }
+            let used = sqlite_blob_usage(&tx, &team)?;
+            if used.saturating_add(size) > quota {
+                return Ok(BlobOffer::OverQuota { used, quota });
+            }
+            tx.execute(
+                "INSERT INTO blobs (team_id, hash, size, media_type, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![team, h, i64_from(size)?, media_type, now()],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(BlobOffer::Have(0))
+        })
+        .await
+    }
+
+    async fn append_blob(
+        &self,
+        team_id: TeamId,
+        hash: BlobHash,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> StoreResult<BlobAppend> {
+        use sha2::{Digest, Sha256};
+        self.run(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let team = team_id.to_string();
+            let h = &hash[..];
+            let row: Option<(i64, i64, bool)> = tx
+                .query_row(
+                    "SELECT size, received, complete FROM blobs WHERE team_id = ?1 AND hash = ?2",
+                    params![team, h],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            let Some((size, received, complete)) = row else {
+                return Ok(BlobAppend::NotOffered);
+            };
+            let (size, received) = (u64_from(size)?, u64_from(received)?);
+            if complete {
+                return Ok(BlobAppend::AlreadyComplete(size));
+            }
+            if offset != received {
+                return Ok(BlobAppend::WrongOffset(received));
+            }
+            let have = received.saturating_add(data.len() as u64);
+            if have > size {
+                return Ok(BlobAppend::BeyondSize(size));
+            }
+            if data.is_empty() {
+                return Ok(BlobAppend::Stored(received));
+            }
+            tx.execute(
+                "INSERT INTO blob_chunks (team_id, hash, start, data) VALUES (?1, ?2, ?3, ?4)",
+                params![team, h, i64_from(offset)?, data],
+            )
+            .map_err(backend)?;
+            if have < size {
+                tx.execute(
+                    "UPDATE blobs SET received = ?3 WHERE team_id = ?1 AND hash = ?2",
+                    params![team, h, i64_from(have)?],
+                )
+                .map_err(backend)?;
+                tx.commit().map_err(backend)?;
+                return Ok(BlobAppend::Stored(have));
+            }
+            let mut hasher = Sha256::new();
+            {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT data FROM blob_chunks WHERE team_id = ?1 AND hash = ?2 ORDER BY start",
+                    )
+                    .map_err(backend)?;
+                let mut rows = stmt.query(params![team, h]).map_err(backend)?;
+                while let Some(r) = rows.next().map_err(backend)? {
+                    let bytes: Vec<u8> = r.get(0).map_err(backend)?;
+                    hasher.update(&bytes);
+                }
+            }
+            if hasher.finalize()[..] != hash[..] {
+                delete_blob(&tx, &team, h)?;
+                tx.commit().map_err(backend)?;
+                return Ok(BlobAppend::Mismatch);
+            }
+            tx.execute(
+                "UPDATE blobs SET received = ?3, complete = 1, completed_at = ?4
+                 WHERE team_id = ?1 AND hash = ?2",
+                params![team, h, i64_from(have)?, now()],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(BlobAppend::Completed(size))
+        })
+        .await
+    }
+
+    async fn read_blob(
+        &self,
+        team_id: TeamId,
+        hash: BlobHash,
+        offset: u64,
+        max: usize,
+    ) -> StoreResult<Option<BlobRead>> {
+        self.run(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            let team = team_id.to_string();
+            let h = &hash[..];
+            let size: Option<i64> = tx
+                .query_row(
+                    "SELECT size FROM blobs WHERE team_id = ?1 AND hash = ?2 AND complete = 1",
+                    params![team, h],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            let Some(size) = size else { return Ok(None) };
+            let size = u64_from(size)?;
+            let end = i64_from(offset.saturating_add(max as u64).min(size))?;
+            let from = i64_from(offset.min(size))?;
+            let mut stmt = tx
+                .prepare(
+                    "SELECT start, data FROM blob_chunks
+                     WHERE team_id = ?1 AND hash = ?2 AND start < ?4 AND start + length(data) > ?3
+                     ORDER BY start",
+                )
+                .map_err(backend)?;
+            let chunks = stmt
+                .query_map(params![team, h, from, end], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+                })
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?
+                .into_iter()
+                .map(|(start, data)| Ok((u64_from(start)?, data)))
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(Some(BlobRead {
+                size,
+                data: blob_slice(chunks, offset, max),
+            }))
+        })
+        .await
+    }
+
+    async fn blob_usage(&self, team_id: TeamId) -> StoreResult<u64> {
+        self.run(move |c| sqlite_blob_usage(c, &team_id.to_string()))
+            .await
     }
 
     async fn quarantined_count(&self, team_id: TeamId) -> StoreResult<u64> {

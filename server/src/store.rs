@@ -177,6 +177,74 @@ pub struct ChangePage {
     pub more: bool,
 }
 
+/// An attachment's id: the SHA-256 of its bytes.
+pub type BlobHash = [u8; 32];
+
+/// What the storage answers to an offer of an attachment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobOffer {
+    /// The team holds this many bytes of it durably (its size when complete); the upload
+    /// resumes there. A new attachment is recorded with `0`.
+    Have(u64),
+    /// Recording it would take the team past its quota: nothing was recorded.
+    OverQuota {
+        /// Bytes the team holds now (complete attachments, and what partial ones received).
+        used: u64,
+        /// The quota.
+        quota: u64,
+    },
+}
+
+/// What became of one chunk of an attachment sent to the storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobAppend {
+    /// Stored durably; this many bytes are held now.
+    Stored(u64),
+    /// The last chunk: stored, and every byte hashes to the attachment's id, so it is
+    /// complete (its size).
+    Completed(u64),
+    /// The last chunk, but the bytes do not hash to the id: every byte of the attachment was
+    /// discarded (the offer too).
+    Mismatch,
+    /// The chunk does not start where the stored bytes end (this many): nothing stored.
+    WrongOffset(u64),
+    /// The attachment is already complete (its size): nothing stored.
+    AlreadyComplete(u64),
+    /// The team never offered the attachment: nothing stored.
+    NotOffered,
+    /// The chunk would run past the offered size (this one): nothing stored.
+    BeyondSize(u64),
+}
+
+/// Bytes read from a complete attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRead {
+    /// The attachment's size.
+    pub size: u64,
+    /// Bytes from the offset asked for; empty at or past the end.
+    pub data: Vec<u8>,
+}
+
+/// Cuts the bytes of `[offset, offset + max)` out of stored chunks `(start, data)` in order.
+pub(crate) fn blob_slice(chunks: Vec<(u64, Vec<u8>)>, offset: u64, max: usize) -> Vec<u8> {
+    let end = offset.saturating_add(max as u64);
+    let mut out = Vec::new();
+    for (start, data) in chunks {
+        let len = data.len() as u64;
+        let from = offset.max(start).saturating_sub(start);
+        let to = end.min(start.saturating_add(len)).saturating_sub(start);
+        if from < to {
+            // Both within `data` (from < to ≤ len), so the conversions and the slice hold.
+            if let (Ok(f), Ok(t)) = (usize::try_from(from), usize::try_from(to)) {
+                if let Some(part) = data.get(f..t) {
+                    out.extend_from_slice(part);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Something another server instance did through shared storage (PostgreSQL), heard by this
 /// one so that it never serves a stale document and pushes the change to its own devices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,6 +372,43 @@ pub trait ServerStore: crate::console::store::ConsoleStore + Send + Sync + 'stat
 
     /// How many quarantined documents a team's devices uploaded.
     fn quarantined_count(&self, team_id: TeamId) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Records that the team is receiving an attachment (unless it holds it already) and says
+    /// how much of it is stored. A new attachment that would take the team's bytes past
+    /// `quota` is not recorded. A partial attachment offered again with another size starts
+    /// over. Attachments are per team: another team holding the same bytes changes nothing.
+    fn offer_blob(
+        &self,
+        team_id: TeamId,
+        hash: BlobHash,
+        size: u64,
+        media_type: String,
+        quota: u64,
+    ) -> impl Future<Output = StoreResult<BlobOffer>> + Send;
+
+    /// Appends one chunk of an offered attachment at `offset`, in one transaction; the chunk
+    /// that completes it is kept only if every byte hashes to `hash`, checked in the same
+    /// transaction, so an attachment is never seen complete with the wrong bytes.
+    fn append_blob(
+        &self,
+        team_id: TeamId,
+        hash: BlobHash,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> impl Future<Output = StoreResult<BlobAppend>> + Send;
+
+    /// Up to `max` bytes from `offset` of a team's complete attachment; `None` when the team
+    /// has no complete attachment with that hash (whoever else has one).
+    fn read_blob(
+        &self,
+        team_id: TeamId,
+        hash: BlobHash,
+        offset: u64,
+        max: usize,
+    ) -> impl Future<Output = StoreResult<Option<BlobRead>>> + Send;
+
+    /// Bytes of the team's attachments that count towards its quota.
+    fn blob_usage(&self, team_id: TeamId) -> impl Future<Output = StoreResult<u64>> + Send;
 
     /// Commits made through *other* instances sharing this storage, or `None` when nothing
     /// else writes documents (the embedded database has one server process).

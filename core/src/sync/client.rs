@@ -581,7 +581,15 @@ impl<L: LocalDocs> Session<'_, L> {
             peer_metadata: Some(PeerMetadata {
                 storage_id: None,
                 is_ephemeral: Some(false),
-                homevisit: Some(HomeVisitMetadata::all()),
+                // Everything but `blobs`: this client does not move attachment bytes yet,
+                // and a peer announces only what it speaks.
+                homevisit: Some(HomeVisitMetadata {
+                    extensions: Extension::ALL
+                        .into_iter()
+                        .filter(|e| *e != Extension::Blobs)
+                        .collect(),
+                    ..HomeVisitMetadata::all()
+                }),
             }),
         };
         let bytes = join

@@ -131,16 +131,20 @@ pub enum Extension {
     /// `hv-audit-upload` / `hv-audit-ack`: the device's `RK-AUDIT` entries (who viewed,
     /// printed or exported a record) go to the team's access log.
     Audit,
+    /// `hv-blob-*`: attachment bytes (photos), content-addressed by SHA-256, uploaded in
+    /// resumable chunks and fetched back by hash.
+    Blobs,
 }
 
 impl Extension {
     /// Every extension, in wire order.
-    pub const ALL: [Extension; 5] = [
+    pub const ALL: [Extension; 6] = [
         Extension::Catchup,
         Extension::WholeDoc,
         Extension::Batch,
         Extension::Ack,
         Extension::Audit,
+        Extension::Blobs,
     ];
 
     /// The wire name.
@@ -151,6 +155,7 @@ impl Extension {
             Extension::Batch => "batch",
             Extension::Ack => "ack",
             Extension::Audit => "audit",
+            Extension::Blobs => "blobs",
         }
     }
 
@@ -190,6 +195,14 @@ pub struct AuditRecord {
 
 /// Most entries one `hv-audit-upload` carries.
 pub const MAX_AUDIT_ENTRIES: usize = 500;
+
+/// Most attachment bytes one `hv-blob-chunk` carries: small enough that a chunk is stored in
+/// one short transaction and a cut connection loses little, large enough that a 25 MiB photo
+/// is a hundred round trips.
+pub const MAX_BLOB_CHUNK: usize = 256 * 1024;
+
+/// An attachment's id: the SHA-256 of its bytes.
+pub type BlobHash = [u8; 32];
 
 /// One entry of `hv-catchup-response.changed`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -410,6 +423,89 @@ pub enum Message {
         /// The stored entries' ids.
         ids: Vec<uuid::Uuid>,
     },
+    /// `hv-blob-offer`, client → server: the client has this attachment and would upload it.
+    BlobOffer {
+        /// Sender.
+        sender_id: PeerId,
+        /// Recipient.
+        target_id: PeerId,
+        /// SHA-256 of the bytes.
+        hash: BlobHash,
+        /// Length of the bytes (at least 1).
+        size: u64,
+        /// `image/jpeg`, `image/png`, … as the attachment's metadata names it.
+        media_type: String,
+    },
+    /// `hv-blob-status`, server → client: how many bytes of the attachment the server already
+    /// holds durably for the caller's team (`size` when complete); the upload resumes there.
+    BlobStatus {
+        /// Sender.
+        sender_id: PeerId,
+        /// Recipient.
+        target_id: PeerId,
+        /// The attachment.
+        hash: BlobHash,
+        /// Bytes held.
+        have: u64,
+    },
+    /// `hv-blob-chunk`, both directions: bytes of an attachment starting at `offset`.
+    BlobChunk {
+        /// Sender.
+        sender_id: PeerId,
+        /// Recipient.
+        target_id: PeerId,
+        /// The attachment.
+        hash: BlobHash,
+        /// Where `data` starts in the attachment.
+        offset: u64,
+        /// At most [`MAX_BLOB_CHUNK`] bytes.
+        data: Vec<u8>,
+    },
+    /// `hv-blob-ack`, server → client: the chunk is durably stored; `have` bytes are held
+    /// (verified against the hash when it equals the size).
+    BlobAck {
+        /// Sender.
+        sender_id: PeerId,
+        /// Recipient.
+        target_id: PeerId,
+        /// The attachment.
+        hash: BlobHash,
+        /// Bytes held.
+        have: u64,
+    },
+    /// `hv-blob-get`, client → server: send the attachment's bytes from `offset`.
+    BlobGet {
+        /// Sender.
+        sender_id: PeerId,
+        /// Recipient.
+        target_id: PeerId,
+        /// The attachment.
+        hash: BlobHash,
+        /// First byte wanted.
+        offset: u64,
+    },
+    /// `hv-blob-missing`, server → client: the caller's team has no complete attachment with
+    /// this hash (the same answer whether another team has one or nobody does).
+    BlobMissing {
+        /// Sender.
+        sender_id: PeerId,
+        /// Recipient.
+        target_id: PeerId,
+        /// The attachment.
+        hash: BlobHash,
+    },
+    /// `hv-blob-reject`, server → client: the offer or upload was refused; `reason` starts
+    /// with a code (`too-large:`, `quota:`, `hash-mismatch`, `not-offered:`).
+    BlobReject {
+        /// Sender.
+        sender_id: PeerId,
+        /// Recipient.
+        target_id: PeerId,
+        /// The attachment.
+        hash: BlobHash,
+        /// Code and plain-language detail.
+        reason: String,
+    },
 }
 
 impl Message {
@@ -435,6 +531,13 @@ impl Message {
             Message::Batch { .. } => "hv-batch",
             Message::AuditUpload { .. } => "hv-audit-upload",
             Message::AuditAck { .. } => "hv-audit-ack",
+            Message::BlobOffer { .. } => "hv-blob-offer",
+            Message::BlobStatus { .. } => "hv-blob-status",
+            Message::BlobChunk { .. } => "hv-blob-chunk",
+            Message::BlobAck { .. } => "hv-blob-ack",
+            Message::BlobGet { .. } => "hv-blob-get",
+            Message::BlobMissing { .. } => "hv-blob-missing",
+            Message::BlobReject { .. } => "hv-blob-reject",
         }
     }
 
@@ -449,6 +552,13 @@ impl Message {
             Message::Ack { .. } | Message::Reject { .. } => Some(Extension::Ack),
             Message::Batch { .. } => Some(Extension::Batch),
             Message::AuditUpload { .. } | Message::AuditAck { .. } => Some(Extension::Audit),
+            Message::BlobOffer { .. }
+            | Message::BlobStatus { .. }
+            | Message::BlobChunk { .. }
+            | Message::BlobAck { .. }
+            | Message::BlobGet { .. }
+            | Message::BlobMissing { .. }
+            | Message::BlobReject { .. } => Some(Extension::Blobs),
             _ => None,
         }
     }
@@ -786,6 +896,74 @@ impl Message {
                     Value::Array(ids.iter().map(|i| Value::Text(i.to_string())).collect()),
                 );
             }
+            Message::BlobOffer {
+                sender_id,
+                target_id,
+                hash,
+                size,
+                media_type,
+            } => {
+                m.route(sender_id, target_id);
+                m.bytes("hash", hash);
+                m.put("size", Value::Integer((*size).into()));
+                m.text("mediaType", media_type);
+            }
+            Message::BlobStatus {
+                sender_id,
+                target_id,
+                hash,
+                have,
+            }
+            | Message::BlobAck {
+                sender_id,
+                target_id,
+                hash,
+                have,
+            } => {
+                m.route(sender_id, target_id);
+                m.bytes("hash", hash);
+                m.put("have", Value::Integer((*have).into()));
+            }
+            Message::BlobChunk {
+                sender_id,
+                target_id,
+                hash,
+                offset,
+                data,
+            } => {
+                m.route(sender_id, target_id);
+                m.bytes("hash", hash);
+                m.put("offset", Value::Integer((*offset).into()));
+                m.bytes("data", data);
+            }
+            Message::BlobGet {
+                sender_id,
+                target_id,
+                hash,
+                offset,
+            } => {
+                m.route(sender_id, target_id);
+                m.bytes("hash", hash);
+                m.put("offset", Value::Integer((*offset).into()));
+            }
+            Message::BlobMissing {
+                sender_id,
+                target_id,
+                hash,
+            } => {
+                m.route(sender_id, target_id);
+                m.bytes("hash", hash);
+            }
+            Message::BlobReject {
+                sender_id,
+                target_id,
+                hash,
+                reason,
+            } => {
+                m.route(sender_id, target_id);
+                m.bytes("hash", hash);
+                m.text("reason", reason);
+            }
         }
         Ok(m.finish())
     }
@@ -1073,6 +1251,60 @@ impl Fields {
                     .map(|v| uuid_field(v, "ids"))
                     .collect::<Result<_, _>>()?,
             },
+            "hv-blob-offer" => Message::BlobOffer {
+                sender_id: self.id(ty, "senderId")?,
+                target_id: self.id(ty, "targetId")?,
+                hash: self.hash(ty)?,
+                size: match self.req(ty, "size").and_then(|v| uint(v, "size"))? {
+                    0 => return Err(invalid("size", "an attachment has at least one byte")),
+                    n => n,
+                },
+                media_type: self.text(ty, "mediaType", MAX_ID_LEN)?,
+            },
+            "hv-blob-status" => Message::BlobStatus {
+                sender_id: self.id(ty, "senderId")?,
+                target_id: self.id(ty, "targetId")?,
+                hash: self.hash(ty)?,
+                have: self.req(ty, "have").and_then(|v| uint(v, "have"))?,
+            },
+            "hv-blob-chunk" => Message::BlobChunk {
+                sender_id: self.id(ty, "senderId")?,
+                target_id: self.id(ty, "targetId")?,
+                hash: self.hash(ty)?,
+                offset: self.req(ty, "offset").and_then(|v| uint(v, "offset"))?,
+                data: match self.bytes(ty, "data")? {
+                    d if d.len() > MAX_BLOB_CHUNK => {
+                        return Err(invalid(
+                            "data",
+                            &format!("{} bytes, limit {MAX_BLOB_CHUNK}", d.len()),
+                        ))
+                    }
+                    d => d,
+                },
+            },
+            "hv-blob-ack" => Message::BlobAck {
+                sender_id: self.id(ty, "senderId")?,
+                target_id: self.id(ty, "targetId")?,
+                hash: self.hash(ty)?,
+                have: self.req(ty, "have").and_then(|v| uint(v, "have"))?,
+            },
+            "hv-blob-get" => Message::BlobGet {
+                sender_id: self.id(ty, "senderId")?,
+                target_id: self.id(ty, "targetId")?,
+                hash: self.hash(ty)?,
+                offset: self.req(ty, "offset").and_then(|v| uint(v, "offset"))?,
+            },
+            "hv-blob-missing" => Message::BlobMissing {
+                sender_id: self.id(ty, "senderId")?,
+                target_id: self.id(ty, "targetId")?,
+                hash: self.hash(ty)?,
+            },
+            "hv-blob-reject" => Message::BlobReject {
+                sender_id: self.id(ty, "senderId")?,
+                target_id: self.id(ty, "targetId")?,
+                hash: self.hash(ty)?,
+                reason: self.text(ty, "reason", MAX_TEXT_LEN)?,
+            },
             other => return Err(ProtocolError::UnknownType(other.to_string())),
         };
         Ok(msg)
@@ -1113,6 +1345,16 @@ impl Fields {
     fn doc(&self, ty: &str) -> Result<RecordId, ProtocolError> {
         self.req(ty, "documentId")
             .and_then(|v| doc_id(v, "documentId"))
+    }
+
+    /// An attachment hash: a byte string of exactly 32 bytes (SHA-256).
+    fn hash(&self, ty: &str) -> Result<BlobHash, ProtocolError> {
+        match self.req(ty, "hash")? {
+            Value::Bytes(b) => {
+                <BlobHash>::try_from(b.as_slice()).map_err(|_| invalid("hash", "not 32 bytes"))
+            }
+            _ => Err(invalid("hash", "not a byte string")),
+        }
     }
 
     fn bytes(&mut self, ty: &str, key: &'static str) -> Result<Vec<u8>, ProtocolError> {

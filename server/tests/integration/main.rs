@@ -2,6 +2,7 @@
 //! and linking automerge and SQLCipher into every one of them dominated the build.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod blobs;
 mod cli;
 mod common;
 mod console_store;

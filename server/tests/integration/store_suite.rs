@@ -6,8 +6,10 @@
 use automerge::ChangeHash;
 use homevisit_core::{model::user::Role, RecordId};
 use homevisit_server::store::{
-    ChangeReceipt, DocumentCommit, NewFlag, NewUser, RevokeBy, ServerStore, StoreError, TeamId,
+    BlobAppend, BlobOffer, BlobRead, ChangeReceipt, DocumentCommit, NewFlag, NewUser, RevokeBy,
+    ServerStore, StoreError, TeamId,
 };
+use sha2::{Digest, Sha256};
 
 fn hash(n: u8) -> ChangeHash {
     ChangeHash([n; 32])
@@ -289,6 +291,133 @@ pub async fn change_receipts_keep_the_true_author_of_each_change<S: ServerStore>
     assert_eq!(s.change_receipt(a, hash(4)).await.unwrap(), None);
 }
 
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+pub async fn blobs_append_resume_verify_and_stay_in_their_team<S: ServerStore>(s: S) {
+    let a = s.create_team("A").await.unwrap();
+    let b = s.create_team("B").await.unwrap();
+    let bytes: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let h = sha256(&bytes);
+    let quota = 1 << 20;
+    let offer = |t| s.offer_blob(t, h, 1000, "image/jpeg".into(), quota);
+    assert_eq!(offer(a).await.unwrap(), BlobOffer::Have(0));
+    assert_eq!(
+        s.append_blob(a, h, 0, bytes[..400].to_vec()).await.unwrap(),
+        BlobAppend::Stored(400)
+    );
+    // Offered again (a new connection): resumes where the stored bytes end.
+    assert_eq!(offer(a).await.unwrap(), BlobOffer::Have(400));
+    assert_eq!(
+        s.append_blob(a, h, 0, bytes[..400].to_vec()).await.unwrap(),
+        BlobAppend::WrongOffset(400)
+    );
+    assert_eq!(
+        s.append_blob(a, h, 400, vec![0; 601]).await.unwrap(),
+        BlobAppend::BeyondSize(1000)
+    );
+    // Partial: not readable, and partial bytes count towards the quota.
+    assert_eq!(s.read_blob(a, h, 0, 100).await.unwrap(), None);
+    assert_eq!(s.blob_usage(a).await.unwrap(), 400);
+    assert_eq!(
+        s.append_blob(a, h, 400, bytes[400..].to_vec())
+            .await
+            .unwrap(),
+        BlobAppend::Completed(1000)
+    );
+    assert_eq!(offer(a).await.unwrap(), BlobOffer::Have(1000));
+    assert_eq!(
+        s.append_blob(a, h, 1000, vec![1]).await.unwrap(),
+        BlobAppend::AlreadyComplete(1000)
+    );
+    assert_eq!(
+        s.read_blob(a, h, 0, 4096).await.unwrap(),
+        Some(BlobRead {
+            size: 1000,
+            data: bytes.clone()
+        })
+    );
+    // A range across the stored chunks.
+    assert_eq!(
+        s.read_blob(a, h, 350, 100).await.unwrap().unwrap().data,
+        bytes[350..450].to_vec()
+    );
+    assert_eq!(
+        s.read_blob(a, h, 1000, 100).await.unwrap().unwrap().data,
+        Vec::<u8>::new()
+    );
+    // Another team sees nothing of it and uploads its own copy.
+    assert_eq!(s.read_blob(b, h, 0, 100).await.unwrap(), None);
+    assert_eq!(
+        s.append_blob(b, h, 0, bytes.clone()).await.unwrap(),
+        BlobAppend::NotOffered
+    );
+    assert_eq!(offer(b).await.unwrap(), BlobOffer::Have(0));
+    assert_eq!(s.blob_usage(a).await.unwrap(), 1000);
+    assert_eq!(s.blob_usage(b).await.unwrap(), 0);
+}
+
+pub async fn blobs_with_the_wrong_bytes_leave_nothing_and_quota_refuses<S: ServerStore>(s: S) {
+    let a = s.create_team("A").await.unwrap();
+    let h = sha256(b"the real photo");
+    assert_eq!(
+        s.offer_blob(a, h, 5, "image/png".into(), 100)
+            .await
+            .unwrap(),
+        BlobOffer::Have(0)
+    );
+    assert_eq!(
+        s.append_blob(a, h, 0, b"other".to_vec()).await.unwrap(),
+        BlobAppend::Mismatch
+    );
+    assert_eq!(s.read_blob(a, h, 0, 10).await.unwrap(), None);
+    assert_eq!(s.blob_usage(a).await.unwrap(), 0);
+    assert_eq!(
+        s.append_blob(a, h, 0, b"other".to_vec()).await.unwrap(),
+        BlobAppend::NotOffered
+    );
+    // Quota: complete and partial bytes count; the offer that would pass it records nothing.
+    let full = vec![3u8; 60];
+    let hf = sha256(&full);
+    s.offer_blob(a, hf, 60, "image/png".into(), 100)
+        .await
+        .unwrap();
+    s.append_blob(a, hf, 0, full).await.unwrap();
+    let hp = sha256(b"partial");
+    s.offer_blob(a, hp, 30, "image/png".into(), 100)
+        .await
+        .unwrap();
+    s.append_blob(a, hp, 0, vec![1; 20]).await.unwrap();
+    let big = sha256(b"big");
+    assert_eq!(
+        s.offer_blob(a, big, 21, "image/png".into(), 100)
+            .await
+            .unwrap(),
+        BlobOffer::OverQuota {
+            used: 80,
+            quota: 100
+        }
+    );
+    assert_eq!(
+        s.append_blob(a, big, 0, vec![1]).await.unwrap(),
+        BlobAppend::NotOffered
+    );
+    assert_eq!(
+        s.offer_blob(a, big, 20, "image/png".into(), 100)
+            .await
+            .unwrap(),
+        BlobOffer::Have(0)
+    );
+    // What the team holds already is answered whatever the quota.
+    assert_eq!(
+        s.offer_blob(a, hf, 60, "image/png".into(), 0)
+            .await
+            .unwrap(),
+        BlobOffer::Have(60)
+    );
+}
+
 macro_rules! store_suite {
     ($module:ident, $make:expr) => {
         mod $module {
@@ -316,6 +445,16 @@ macro_rules! store_suite {
             async fn change_receipts_keep_the_true_author_of_each_change() {
                 let (_dir, s) = $make;
                 super::change_receipts_keep_the_true_author_of_each_change(s).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn blobs_append_resume_verify_and_stay_in_their_team() {
+                let (_dir, s) = $make;
+                super::blobs_append_resume_verify_and_stay_in_their_team(s).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn blobs_with_the_wrong_bytes_leave_nothing_and_quota_refuses() {
+                let (_dir, s) = $make;
+                super::blobs_with_the_wrong_bytes_leave_nothing_and_quota_refuses(s).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sync_states_and_quarantine_persist() {

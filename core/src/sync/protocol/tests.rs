@@ -296,6 +296,102 @@ fn extension_messages_need_their_extension() {
     assert_eq!(revoked.required_extension(), None);
 }
 
+#[test]
+fn blob_messages_round_trip_and_need_the_blobs_extension() {
+    let hash = [7u8; 32];
+    let msgs = [
+        Message::BlobOffer {
+            sender_id: "s".into(),
+            target_id: "t".into(),
+            hash,
+            size: 300_000,
+            media_type: "image/jpeg".into(),
+        },
+        Message::BlobStatus {
+            sender_id: "s".into(),
+            target_id: "t".into(),
+            hash,
+            have: 262_144,
+        },
+        Message::BlobChunk {
+            sender_id: "s".into(),
+            target_id: "t".into(),
+            hash,
+            offset: 262_144,
+            data: vec![1; MAX_BLOB_CHUNK],
+        },
+        Message::BlobAck {
+            sender_id: "s".into(),
+            target_id: "t".into(),
+            hash,
+            have: 300_000,
+        },
+        Message::BlobGet {
+            sender_id: "s".into(),
+            target_id: "t".into(),
+            hash,
+            offset: 0,
+        },
+        Message::BlobMissing {
+            sender_id: "s".into(),
+            target_id: "t".into(),
+            hash,
+        },
+        Message::BlobReject {
+            sender_id: "s".into(),
+            target_id: "t".into(),
+            hash,
+            reason: "hash-mismatch".into(),
+        },
+    ];
+    for m in msgs {
+        assert_eq!(m.required_extension(), Some(Extension::Blobs));
+        assert_eq!(Message::decode(&m.encode().unwrap()).unwrap(), m);
+    }
+}
+
+#[test]
+fn malformed_blob_messages_are_typed_errors() {
+    let base = |hash: Value, extra: (&str, Value)| {
+        cbor(map(&[
+            ("type", Value::Text("hv-blob-chunk".into())),
+            ("senderId", Value::Text("s".into())),
+            ("targetId", Value::Text("t".into())),
+            ("hash", hash),
+            ("offset", Value::Integer(0.into())),
+            extra,
+        ]))
+    };
+    let short = base(
+        Value::Bytes(vec![0; 31]),
+        ("data", Value::Bytes(vec![1; 4])),
+    );
+    assert!(matches!(
+        Message::decode(&short),
+        Err(ProtocolError::InvalidField { field: "hash", .. })
+    ));
+    let big = base(
+        Value::Bytes(vec![0; 32]),
+        ("data", Value::Bytes(vec![1; MAX_BLOB_CHUNK + 1])),
+    );
+    assert!(matches!(
+        Message::decode(&big),
+        Err(ProtocolError::InvalidField { field: "data", .. })
+    ));
+    let empty_offer = cbor(map(&[
+        ("type", Value::Text("hv-blob-offer".into())),
+        ("senderId", Value::Text("s".into())),
+        ("targetId", Value::Text("t".into())),
+        ("hash", Value::Bytes(vec![0; 32])),
+        ("size", Value::Integer(0.into())),
+        ("mediaType", Value::Text("image/png".into())),
+    ]));
+    assert!(matches!(
+        Message::decode(&empty_offer),
+        Err(ProtocolError::InvalidField { field: "size", .. })
+    ));
+}
+
 fn cbor(value: Value) -> Vec<u8> {
     let mut out = Vec::new();
     ciborium::ser::into_writer(&value, &mut out).unwrap();
