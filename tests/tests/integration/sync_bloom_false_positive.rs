@@ -90,13 +90,17 @@ fn edit_behind_false_positive(device: &Device, id: RecordId, filter: &BloomFilte
         doc::set_scalar(
             &mut fork,
             "gp_practice_name",
-            Scalar::Str(format!("Practice {attempt}")),
+            // Never a value the record already holds ("Practice 29" is): an unchanged value
+            // makes no change, and the base's own head, if the filter happened to claim it,
+            // would pass for `Y`.
+            Scalar::Str(format!("Forked practice {attempt}")),
             &device.actor,
             Utc::now(),
         )
         .unwrap();
         let y = fork.get_heads();
         assert_eq!(y.len(), 1);
+        assert_ne!(y, base.get_heads(), "attempt {attempt} made no change");
         if !filter.contains_hash(&y[0]) {
             continue;
         }
